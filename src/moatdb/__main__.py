@@ -1,0 +1,3 @@
+from moatdb.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Identity: who sent a request. Today the credential scope is read; SigV4 verification comes next."""

@@ -1,0 +1,126 @@
+"""The one error vocabulary: every failure a client can see, as AWS names and words it.
+
+Services raise these; the gateway turns them into the wire form of the protocol the request used
+(for DynamoDB: JSON with ``__type`` and ``message``). Nothing else ever reaches a client: an
+unexpected exception becomes ``InternalServerError`` with no detail.
+"""
+
+from __future__ import annotations
+
+DYNAMODB = "com.amazonaws.dynamodb.v20120810"
+CORAL_SERVICE = "com.amazon.coral.service"
+CORAL_VALIDATE = "com.amazon.coral.validate"
+
+
+class AwsError(Exception):
+    """An error AWS would return. ``code`` is the error type, ``namespace`` its Coral namespace."""
+
+    code = "InternalServerError"
+    namespace = DYNAMODB
+    status = 400
+    # Most DynamoDB errors carry "message"; a few Coral ones carry "Message". Kept per type.
+    message_field = "message"
+
+    def __init__(self, message: str | None = None, *, extra: dict | None = None):
+        super().__init__(message or "")
+        self.message = message
+        # Members some errors carry beside the message (e.g. ConditionalCheckFailedException's Item).
+        self.extra = extra
+
+    @property
+    def type(self) -> str:
+        return f"{self.namespace}#{self.code}"
+
+    def body(self) -> dict:
+        body: dict = {"__type": self.type}
+        if self.message is not None:
+            body[self.message_field] = self.message
+        if self.extra:
+            body.update(self.extra)
+        return body
+
+
+# --- Coral (the framework DynamoDB runs on): protocol-level errors -------------------------------
+
+
+class ValidationException(AwsError):
+    code = "ValidationException"
+    namespace = CORAL_VALIDATE
+
+
+class SerializationException(AwsError):
+    code = "SerializationException"
+    namespace = CORAL_SERVICE
+    message_field = "Message"
+
+
+class UnknownOperationException(AwsError):
+    code = "UnknownOperationException"
+    namespace = CORAL_SERVICE
+
+
+class MissingAuthenticationTokenException(AwsError):
+    code = "MissingAuthenticationTokenException"
+    namespace = CORAL_SERVICE
+
+
+class IncompleteSignatureException(AwsError):
+    code = "IncompleteSignatureException"
+    namespace = CORAL_SERVICE
+
+
+class InvalidSignatureException(AwsError):
+    code = "InvalidSignatureException"
+    namespace = CORAL_SERVICE
+
+
+class UnrecognizedClientException(AwsError):
+    code = "UnrecognizedClientException"
+    namespace = CORAL_SERVICE
+
+
+class AccessDeniedException(AwsError):
+    code = "AccessDeniedException"
+    namespace = CORAL_SERVICE
+
+
+class RequestEntityTooLarge(AwsError):
+    """DynamoDB answers an over-long body with HTTP 413 and this type."""
+
+    code = "RequestEntityTooLarge"
+    namespace = CORAL_SERVICE
+    status = 413
+
+
+class InternalFailure(AwsError):
+    code = "InternalFailure"
+    namespace = CORAL_SERVICE
+    status = 500
+
+
+# --- DynamoDB's own errors -----------------------------------------------------------------------
+
+
+class ResourceNotFoundException(AwsError):
+    code = "ResourceNotFoundException"
+
+
+class ResourceInUseException(AwsError):
+    code = "ResourceInUseException"
+
+
+class ConditionalCheckFailedException(AwsError):
+    code = "ConditionalCheckFailedException"
+
+
+class LimitExceededException(AwsError):
+    code = "LimitExceededException"
+
+
+class ItemCollectionSizeLimitExceededException(AwsError):
+    code = "ItemCollectionSizeLimitExceededException"
+
+
+class InternalServerError(AwsError):
+    code = "InternalServerError"
+    status = 500

@@ -1,0 +1,1 @@
+"""The gateway: doors, the ASGI app, protocol codecs, AWS-shaped errors on the wire."""

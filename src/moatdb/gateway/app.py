@@ -1,0 +1,159 @@
+"""The ASGI application: one plain callable on uvicorn, no framework on the hot path.
+
+A request travels: read the body -> check the HTTP envelope (method, content type, size) ->
+parse JSON -> find the operation from ``X-Amz-Target`` -> identify the caller -> the service.
+Every failure on the way is an ``AwsError`` written in the protocol's wire form; anything else is
+logged and answered with an ``InternalServerError`` that reveals nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+
+import orjson
+
+from moatdb.auth.credentials import Identifier
+from moatdb.errors import (
+    AwsError,
+    InternalServerError,
+    RequestEntityTooLarge,
+    SerializationException,
+    UnknownOperationException,
+)
+from moatdb.gateway.request_id import new_request_id
+from moatdb.services.dynamodb.service import DynamoDB
+
+log = logging.getLogger("moatdb.gateway")
+
+JSON_CONTENT_TYPES = (b"application/x-amz-json-1.0", b"application/json")
+TARGET_PREFIX = b"DynamoDB_20120810."
+# DynamoDB refuses bodies over 16 MB (BatchWriteItem's 25 x 400 KB fit well below).
+MAX_BODY = 16 * 1024 * 1024
+
+_UNKNOWN_OPERATION_404 = b"<UnknownOperationException/>\n"
+
+
+class Gateway:
+    def __init__(self, dynamodb: DynamoDB, identifier: Identifier):
+        self.dynamodb = dynamodb
+        self.identifier = identifier
+        self.region = identifier.region
+
+    async def __call__(self, scope, receive, send):
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await _lifespan(receive, send, self.dynamodb.close)
+
+    async def _http(self, scope, receive, send):
+        target = content_type = authorization = date = None
+        for name, value in scope["headers"]:
+            if name == b"x-amz-target":
+                target = value
+            elif name == b"content-type":
+                content_type = value
+            elif name == b"authorization":
+                authorization = value
+            elif name == b"x-amz-date" or (name == b"date" and date is None):
+                date = value
+        request_id = new_request_id()
+        try:
+            body = await _read_body(receive)
+        except AwsError as error:
+            await _reply(send, request_id, error.status, orjson.dumps(error.body()), close=True)
+            return
+
+        if scope["method"] != "POST":
+            if scope["method"] == "GET" and scope["path"] == "/":
+                # DynamoDB's health answer, which load balancers and some SDK tooling probe.
+                await _reply(send, request_id, 200, f"healthy: dynamodb.{self.region}.amazonaws.com ".encode(),
+                             content_type=b"text/plain")
+                return
+            await _reply(send, request_id, 404, _UNKNOWN_OPERATION_404)
+            return
+        if body and content_type not in JSON_CONTENT_TYPES and not _is_json_type(content_type):
+            await _reply(send, request_id, 404, _UNKNOWN_OPERATION_404)
+            return
+
+        status, payload = self._dispatch(target, authorization, date, body, request_id)
+        await _reply(send, request_id, status, payload,
+                     content_type=b"application/x-amz-json-1.0")
+
+    def _dispatch(self, target, authorization, date, body: bytes, request_id: str) -> tuple[int, bytes]:
+        try:
+            try:
+                params = orjson.loads(body) if body else None
+            except orjson.JSONDecodeError:
+                raise SerializationException() from None
+            if target is None or not target.startswith(TARGET_PREFIX):
+                raise UnknownOperationException()
+            operation = target[len(TARGET_PREFIX):].decode("latin-1")
+            if not self.dynamodb.has_operation(operation):
+                raise UnknownOperationException()
+            caller = self.identifier.identify(authorization, date)
+            if params is None:
+                raise SerializationException()
+            result = self.dynamodb.handle(operation, params, caller)
+            return 200, result if type(result) is bytes else orjson.dumps(result)
+        except AwsError as error:
+            if error.status >= 500:
+                log.error("request %s failed: %s", request_id, error.code)
+            return error.status, orjson.dumps(error.body())
+        except Exception:
+            # Never a stack trace to the client; the log keeps it, keyed by the request id.
+            log.exception("request %s failed unexpectedly", request_id)
+            error = InternalServerError("Internal server error")
+            return error.status, orjson.dumps(error.body())
+
+
+def _is_json_type(content_type: bytes | None) -> bool:
+    # "application/x-amz-json-1.0; charset=utf-8" is what some SDKs send.
+    if content_type is None:
+        return False
+    return content_type.split(b";", 1)[0].strip().lower() in JSON_CONTENT_TYPES
+
+
+async def _read_body(receive) -> bytes:
+    message = await receive()
+    body = message.get("body", b"")
+    if not message.get("more_body") and len(body) <= MAX_BODY:
+        return body  # the common case: the whole request in one message
+    chunks = [body]
+    size = len(body)
+    while True:
+        if size > MAX_BODY:
+            raise RequestEntityTooLarge("Request Entity Too Large")
+        if not message.get("more_body"):
+            return b"".join(chunks)
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        chunks.append(chunk)
+
+
+async def _reply(send, request_id: str, status: int, body: bytes, *,
+                 content_type: bytes = b"application/x-amz-json-1.0", close: bool = False) -> None:
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-amzn-requestid", request_id.encode()),
+        # botocore checks this checksum of the body on every DynamoDB reply.
+        (b"x-amz-crc32", str(zlib.crc32(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _lifespan(receive, send, on_shutdown) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            on_shutdown()
+            await send({"type": "lifespan.shutdown.complete"})
+            return

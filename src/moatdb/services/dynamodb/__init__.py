@@ -1,0 +1,1 @@
+"""DynamoDB: tables, items, expressions, as the DynamoDB API Reference defines them."""

@@ -1,0 +1,244 @@
+"""The catalog of tables: their descriptions in storage, and a per-worker cache of them.
+
+A table's description is kept as a storage document (kind ``dynamodb/table``, named
+``account:region:name``), holding the TableDescription DynamoDB reports plus the integer id its
+items are stored under. Each worker caches the parsed tables and drops the cache whenever the
+store's document generation changes, so a table created or deleted through one worker is seen by
+every other worker on its next request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import orjson
+
+from moatdb.errors import ResourceNotFoundException, ValidationException
+from moatdb.services.dynamodb import keys, values
+from moatdb.storage.base import ReadTransaction, Store, WriteTransaction
+
+DOCUMENT_KIND = "dynamodb/table"
+TABLE_COUNTER = "dynamodb/table"
+# DynamoDB's limits on key attribute values (Developer Guide, "Quotas": partition key 2048 bytes,
+# sort key 1024 bytes).
+MAX_PARTITION_KEY_BYTES = 2048
+MAX_SORT_KEY_BYTES = 1024
+_KEY_MISMATCH = "The provided key element does not match the schema"
+_TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
+_TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/([a-zA-Z0-9_.-]{3,255})")
+
+
+def resolve_table(account: str, region: str, name_or_arn: str) -> tuple[str, str, str]:
+    """``(account, region, name)`` of a ``TableName`` parameter, which may also be the table's ARN.
+
+    The model types ``TableName`` as an ARN (1-1024 characters), so a plain name's own rules are
+    checked here, in Coral's words (the order is the one DynamoDB reports for an empty name)."""
+    if name_or_arn.startswith("arn:"):
+        match = _TABLE_ARN.fullmatch(name_or_arn)
+        if match is None:
+            raise ValidationException("Invalid TableArn: Invalid Table ARN")
+        return match.group(2), match.group(1), match.group(3)
+    problems = []
+    if len(name_or_arn) < 3:
+        problems.append("Member must have length greater than or equal to 3")
+    if len(name_or_arn) > 255:
+        problems.append("Member must have length less than or equal to 255")
+    if not _TABLE_NAME.fullmatch(name_or_arn):
+        problems.append("Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+    if problems:
+        count = f"{len(problems)} validation error{'s' if len(problems) > 1 else ''} detected: "
+        raise ValidationException(count + "; ".join(
+            f"Value '{name_or_arn}' at 'tableName' failed to satisfy constraint: {problem}" for problem in problems
+        ))
+    return account, region, name_or_arn
+
+
+@dataclass(slots=True)
+class Table:
+    id: int
+    name: str
+    description: dict  # TableDescription as DynamoDB reports it, without the live counts
+    partition_key: str
+    partition_type: str
+    sort_key: str | None
+    sort_type: str | None
+
+    @classmethod
+    def from_document(cls, document: bytes) -> Table:
+        stored = orjson.loads(document)
+        return cls.from_description(stored["id"], stored["description"])
+
+    @classmethod
+    def from_description(cls, id: int, description: dict) -> Table:
+        types = {d["AttributeName"]: d["AttributeType"] for d in description["AttributeDefinitions"]}
+        schema = description["KeySchema"]
+        sort_key = schema[1]["AttributeName"] if len(schema) > 1 else None
+        return cls(
+            id=id,
+            name=description["TableName"],
+            description=description,
+            partition_key=schema[0]["AttributeName"],
+            partition_type=types[schema[0]["AttributeName"]],
+            sort_key=sort_key,
+            sort_type=types[sort_key] if sort_key else None,
+        )
+
+    def to_document(self) -> bytes:
+        return orjson.dumps({"id": self.id, "description": self.description})
+
+    @property
+    def arn(self) -> str:
+        return self.description["TableArn"]
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return (self.partition_key, self.sort_key) if self.sort_key else (self.partition_key,)
+
+    def storage_key(self, key: object) -> tuple[bytes, bytes]:
+        """The storage key of a request's ``Key``: exactly the table's key attributes, with their
+        declared types (DynamoDB: "The provided key element does not match the schema")."""
+        if type(key) is not dict or len(key) != (2 if self.sort_key else 1):
+            raise ValidationException(_KEY_MISMATCH)
+        partition = key.get(self.partition_key)
+        if partition is None:
+            raise ValidationException(_KEY_MISMATCH)
+        partition = _key_value(
+            partition, self.partition_type, self.partition_key, _KEY_MISMATCH, MAX_PARTITION_KEY_BYTES
+        )
+        if self.sort_key is None:
+            return keys.partition_bytes(partition), b""
+        sort = key.get(self.sort_key)
+        if sort is None:
+            raise ValidationException(_KEY_MISMATCH)
+        sort = _key_value(sort, self.sort_type, self.sort_key, _KEY_MISMATCH, MAX_SORT_KEY_BYTES)
+        return keys.partition_bytes(partition), keys.sort_bytes(sort)
+
+    def item_storage_key(self, item: dict) -> tuple[bytes, bytes]:
+        """The storage key of a whole (already validated) item, with PutItem's wording for a
+        missing key attribute or one of the wrong type."""
+        partition = self._item_key_value(item, self.partition_key, self.partition_type, MAX_PARTITION_KEY_BYTES)
+        if self.sort_key is None:
+            return keys.partition_bytes(partition), b""
+        sort = self._item_key_value(item, self.sort_key, self.sort_type, MAX_SORT_KEY_BYTES)
+        return keys.partition_bytes(partition), keys.sort_bytes(sort)
+
+    def key_of(self, item: dict) -> dict:
+        """The item's primary key attributes (for LastEvaluatedKey, UnprocessedKeys...)."""
+        if self.sort_key is None:
+            return {self.partition_key: item[self.partition_key]}
+        return {self.partition_key: item[self.partition_key], self.sort_key: item[self.sort_key]}
+
+    def _item_key_value(self, item: dict, name: str, declared: str, limit: int) -> dict:
+        value = item.get(name)
+        if value is None:
+            raise ValidationException(
+                f"One or more parameter values were invalid: Missing the key {name} in the item"
+            )
+        actual = next(iter(value))
+        if actual != declared:
+            raise ValidationException(
+                "One or more parameter values were invalid: Type mismatch for key "
+                f"{name} expected: {declared} actual: {actual}"
+            )
+        return _key_value(value, declared, name, None, limit)
+
+
+def _key_value(value: object, declared: str | None, name: str, mismatch: str | None, limit: int) -> dict:
+    """A key attribute value, validated and normalized, with DynamoDB's emptiness and size rules."""
+    if type(value) is not dict or len(value) != 1 or declared not in value:
+        if mismatch is not None:
+            # A value of another type (or not a value at all) does not match the key schema.
+            if type(value) is dict:
+                values.validate_value(value)
+            raise ValidationException(mismatch)
+    value = values.validate_value(value)
+    if declared == "N":
+        return value  # numbers are bounded by their 38 digits
+    raw = value[declared]
+    if raw == "":
+        raise ValidationException(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot"
+            f" contain an empty {'string' if declared == 'S' else 'binary'} value. Key: {name}"
+        )
+    size = len(raw.encode()) if declared == "S" else len(raw) * 3 // 4 - raw.count("=", -2)
+    if size > limit:
+        if limit == MAX_PARTITION_KEY_BYTES:
+            raise ValidationException(
+                "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size"
+                " limit of2048 bytes"
+            )
+        raise ValidationException(
+            "One or more parameter values were invalid: Aggregated size of all range keys has exceeded"
+            " the size limit of 1024 bytes"
+        )
+    return value
+
+
+Address = tuple[str, str, str]  # (account, region, table name)
+
+
+class Catalog:
+    """Tables by address, cached per worker."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._generation = -1
+        self._tables: dict[Address, Table | None] = {}
+
+    def find(self, address: Address) -> Table | None:
+        generation = self.store.generation()
+        if generation != self._generation:
+            self._tables.clear()
+            self._generation = generation
+        try:
+            return self._tables[address]
+        except KeyError:
+            pass
+        document = self.store.read().document(DOCUMENT_KIND, _document_name(address))
+        table = Table.from_document(document) if document is not None else None
+        if len(self._tables) > 10_000:
+            self._tables.clear()
+        self._tables[address] = table
+        return table
+
+    def get(self, address: Address) -> Table:
+        """The table, or DynamoDB's ResourceNotFoundException as item operations word it."""
+        table = self.find(address)
+        if table is None:
+            raise ResourceNotFoundException("Requested resource not found")
+        return table
+
+    def names(self, account: str, region: str) -> Iterator[str]:
+        prefix = f"{account}:{region}:"
+        for document_name, _ in self.store.read().documents(DOCUMENT_KIND):
+            if document_name.startswith(prefix):
+                yield document_name[len(prefix):]
+
+    # Inside a write transaction, for the operations that change tables:
+
+    @staticmethod
+    def read_in(txn: ReadTransaction, address: Address) -> Table:
+        """The table as stored, or ResourceNotFoundException as table operations word it."""
+        document = txn.document(DOCUMENT_KIND, _document_name(address))
+        if document is None:
+            raise ResourceNotFoundException(f"Requested resource not found: Table: {address[2]} not found")
+        return Table.from_document(document)
+
+    @staticmethod
+    def exists_in(txn: ReadTransaction, address: Address) -> bool:
+        return txn.document(DOCUMENT_KIND, _document_name(address)) is not None
+
+    @staticmethod
+    def save_in(txn: WriteTransaction, address: Address, table: Table) -> None:
+        txn.put_document(DOCUMENT_KIND, _document_name(address), table.to_document())
+
+    @staticmethod
+    def delete_in(txn: WriteTransaction, address: Address, table: Table) -> None:
+        txn.delete_document(DOCUMENT_KIND, _document_name(address))
+        txn.drop_table(table.id)
+
+
+def _document_name(address: Address) -> str:
+    return ":".join(address)

@@ -1,0 +1,1 @@
+"""DynamoDB's operations, one module per family: tables, items, reads, batches, the account."""

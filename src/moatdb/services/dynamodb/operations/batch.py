@@ -1,0 +1,112 @@
+"""BatchGetItem and BatchWriteItem, with DynamoDB's limits (100 keys, 25 writes, 16 MB)."""
+
+from __future__ import annotations
+
+import orjson
+
+from moatdb.errors import ValidationException
+from moatdb.services.dynamodb import capacity, values
+from moatdb.services.dynamodb.context import Request
+from moatdb.services.dynamodb.requests import Expressions
+
+MAX_GET_KEYS = 100
+MAX_WRITES = 25
+# BatchGetItem returns at most 16 MB; the keys past that come back as UnprocessedKeys.
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+INVALID = "One or more parameter values were invalid: "
+
+
+def batch_get_item(request: Request) -> dict:
+    params = request.params
+    requested = params["RequestItems"]
+    if sum(len(spec.get("Keys") or ()) for spec in requested.values()) > MAX_GET_KEYS:
+        raise ValidationException("Too many items requested for the BatchGetItem call")
+    capacity_mode = params.get("ReturnConsumedCapacity")
+    plans = []
+    for name, spec in requested.items():
+        table = request.table(name)
+        expressions = Expressions(spec, ("ProjectionExpression",))
+        projection = expressions.projection()
+        expressions.done()
+        storage_keys = [table.storage_key(key) for key in spec["Keys"]]
+        if len(set(storage_keys)) != len(storage_keys):
+            raise ValidationException("Provided list of item keys contains duplicates")
+        plans.append((name, table, spec, projection, storage_keys))
+
+    reader = request.store.read()
+    responses: dict = {}
+    unprocessed: dict = {}
+    consumed = []
+    size = 0
+    for name, table, spec, projection, storage_keys in plans:
+        found = responses.setdefault(name, [])
+        read_units = 0.0
+        consistent = bool(spec.get("ConsistentRead"))
+        for index, (partition, sort) in enumerate(storage_keys):
+            if size > MAX_RESPONSE_BYTES:
+                unprocessed.setdefault(name, {k: v for k, v in spec.items() if k != "Keys"}).setdefault(
+                    "Keys", []).append(spec["Keys"][index])
+                continue
+            stored = reader.get(table.id, partition, sort)
+            item = orjson.loads(stored) if stored is not None else None
+            if item is not None:
+                size += len(stored)
+                found.append(projection.apply(item) if projection is not None else item)
+            read_units += capacity.read_units(values.item_size(item) if item else 0, consistent)
+        entry = capacity.consumed(capacity_mode, name, read_units, read=True)
+        if entry is not None:
+            consumed.append(entry)
+    result: dict = {"Responses": responses, "UnprocessedKeys": unprocessed}
+    if capacity_mode not in (None, "NONE"):
+        result["ConsumedCapacity"] = consumed
+    return result
+
+
+def batch_write_item(request: Request) -> dict:
+    params = request.params
+    requested = params["RequestItems"]
+    if sum(len(writes) for writes in requested.values()) > MAX_WRITES:
+        raise ValidationException("Too many items requested for the BatchWriteItem call")
+    plans = []
+    for name, writes in requested.items():
+        table = request.table(name)
+        seen = set()
+        for write in writes:
+            put, delete = write.get("PutRequest"), write.get("DeleteRequest")
+            if (put is None) == (delete is None):
+                raise ValidationException(
+                    "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the"
+                    " supported datatypes" if put is not None else
+                    INVALID + "WriteRequest must contain exactly one of PutRequest or DeleteRequest"
+                )
+            if put is not None:
+                item = values.validate_item(put["Item"], legacy=True)  # BatchWriteItem keeps older wording
+                storage_key = table.item_storage_key(item)
+                size = values.item_size(item)
+                if size > values.MAX_ITEM_SIZE:
+                    raise ValidationException("Item size has exceeded the maximum allowed size")
+                plans.append((name, table, storage_key, orjson.dumps(item), size))
+            else:
+                storage_key = table.storage_key(delete["Key"])
+                plans.append((name, table, storage_key, None, 0))
+            if storage_key in seen:
+                raise ValidationException("Provided list of item keys contains duplicates")
+            seen.add(storage_key)
+
+    capacity_mode = params.get("ReturnConsumedCapacity")
+    charged: dict[str, float] = {}
+    with request.store.write() as txn:
+        for name, table, (partition, sort), encoded, size in plans:
+            if capacity_mode not in (None, "NONE"):
+                old = txn.get(table.id, partition, sort)
+                old_size = values.item_size(orjson.loads(old)) if old is not None else 0
+                charged[name] = charged.get(name, 0.0) + capacity.write_units(max(size, old_size))
+            if encoded is None:
+                txn.delete(table.id, partition, sort)
+            else:
+                txn.put(table.id, partition, sort, encoded)
+    result: dict = {"UnprocessedItems": {}}
+    if capacity_mode not in (None, "NONE"):
+        result["ConsumedCapacity"] = [capacity.consumed(capacity_mode, name, units, read=False)
+                                      for name, units in charged.items()]
+    return result

@@ -1,0 +1,163 @@
+"""Single-item operations: PutItem, GetItem, UpdateItem, DeleteItem.
+
+Items are stored as their wire JSON, so a GetItem without projection answers with the stored bytes
+spliced into the reply. Conditional writes read, check and write inside one write transaction,
+which the store serializes across worker processes: a condition is never checked against a value
+another writer is about to replace.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from moatdb.errors import ConditionalCheckFailedException, ValidationException
+from moatdb.services.dynamodb import capacity, values
+from moatdb.services.dynamodb.catalog import Table
+from moatdb.services.dynamodb.context import Request
+from moatdb.services.dynamodb.requests import Expressions, return_values
+
+CONDITION_FAILED = "The conditional request failed"
+
+
+def put_item(request: Request) -> dict | bytes:
+    params = request.params
+    item = values.validate_item(params["Item"])
+    expressions = Expressions(params, ("ConditionExpression",))
+    returning = return_values(params, ("NONE", "ALL_OLD"))
+    condition = expressions.condition()
+    expressions.done()
+    table = request.table()
+    partition, sort = table.item_storage_key(item)
+    size = values.item_size(item)
+    if size > values.MAX_ITEM_SIZE:
+        raise ValidationException("Item size has exceeded the maximum allowed size")
+    capacity_mode = params.get("ReturnConsumedCapacity")
+    need_old = condition is not None or returning == "ALL_OLD" or capacity_mode not in (None, "NONE")
+    encoded = orjson.dumps(item)
+    with request.store.write() as txn:
+        old = _load(txn.get(table.id, partition, sort)) if need_old else None
+        if condition is not None and not condition.evaluate(old):
+            raise _condition_failed(params, old)
+        txn.put(table.id, partition, sort, encoded)
+    result: dict = {}
+    if returning == "ALL_OLD" and old is not None:
+        result["Attributes"] = old
+    _add_write_capacity(result, capacity_mode, table, size, old)
+    return result if result else b"{}"
+
+
+def get_item(request: Request) -> dict | bytes:
+    params = request.params
+    if "ProjectionExpression" in params or "ExpressionAttributeNames" in params:
+        expressions = Expressions(params, ("ProjectionExpression",))
+        projection = expressions.projection()
+        expressions.done()
+    else:
+        projection = None
+    table = request.table()
+    partition, sort = table.storage_key(params["Key"])
+    stored = request.store.read().get(table.id, partition, sort)
+    capacity_mode = params.get("ReturnConsumedCapacity")
+    if capacity_mode in (None, "NONE") and projection is None:
+        # The hot path: the stored wire JSON is the reply's Item as it is.
+        return b"{}" if stored is None else b'{"Item":' + stored + b"}"
+    result: dict = {}
+    item = _load(stored)
+    if item is not None:
+        result["Item"] = projection.apply(item) if projection is not None else item
+    units = capacity.read_units(values.item_size(item) if item else 0, bool(params.get("ConsistentRead")))
+    consumed = capacity.consumed(capacity_mode, table.name, units, read=True)
+    if consumed is not None:
+        result["ConsumedCapacity"] = consumed
+    return result
+
+
+def update_item(request: Request) -> dict:
+    params = request.params
+    expressions = Expressions(params, ("UpdateExpression", "ConditionExpression"))
+    returning = return_values(params, ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
+    update = expressions.update()
+    condition = expressions.condition()
+    expressions.done()
+    table = request.table()
+    partition, sort = table.storage_key(params["Key"])
+    key = {name: values.validate_value(params["Key"][name]) for name in table.key_names}
+    if update is not None:
+        for name in table.key_names:
+            if name in update.attributes:
+                raise ValidationException(
+                    "One or more parameter values were invalid: Cannot update attribute "
+                    f"{name}. This attribute is part of the key"
+                )
+    with request.store.write() as txn:
+        old = _load(txn.get(table.id, partition, sort))
+        if condition is not None and not condition.evaluate(old):
+            raise _condition_failed(params, old)
+        base = old if old is not None else key
+        # A REMOVE of a nested path is ignored on a new item but refused on one lacking the parent.
+        new = update.apply(base, existing=old is not None) if update is not None else base
+        size = values.item_size(new)
+        if size > values.MAX_ITEM_SIZE:
+            raise ValidationException("Item size to update has exceeded the maximum allowed size")
+        txn.put(table.id, partition, sort, orjson.dumps(new))
+    result: dict = {}
+    attributes = _returned_attributes(returning, old, new, update)
+    if attributes:
+        result["Attributes"] = attributes
+    _add_write_capacity(result, params.get("ReturnConsumedCapacity"), table, size, old)
+    return result
+
+
+def delete_item(request: Request) -> dict | bytes:
+    params = request.params
+    expressions = Expressions(params, ("ConditionExpression",))
+    returning = return_values(params, ("NONE", "ALL_OLD"))
+    condition = expressions.condition()
+    expressions.done()
+    table = request.table()
+    partition, sort = table.storage_key(params["Key"])
+    with request.store.write() as txn:
+        old = _load(txn.get(table.id, partition, sort))
+        if condition is not None and not condition.evaluate(old):
+            raise _condition_failed(params, old)
+        if old is not None:
+            txn.delete(table.id, partition, sort)
+    result: dict = {}
+    if returning == "ALL_OLD" and old is not None:
+        result["Attributes"] = old
+    _add_write_capacity(result, params.get("ReturnConsumedCapacity"), table, 0, old)
+    return result if result else b"{}"
+
+
+def _load(stored: bytes | None) -> dict | None:
+    return None if stored is None else orjson.loads(stored)
+
+
+def _condition_failed(params: dict, old: dict | None) -> ConditionalCheckFailedException:
+    # ReturnValuesOnConditionCheckFailure=ALL_OLD hands the current item back with the error.
+    if params.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and old is not None:
+        return ConditionalCheckFailedException(CONDITION_FAILED, extra={"Item": old})
+    return ConditionalCheckFailedException(CONDITION_FAILED)
+
+
+def _returned_attributes(returning: str, old: dict | None, new: dict, update) -> dict | None:
+    if returning == "ALL_OLD":
+        return old
+    if returning == "ALL_NEW":
+        return new
+    if returning in ("UPDATED_OLD", "UPDATED_NEW") and update is not None:
+        source = old if returning == "UPDATED_OLD" else new
+        if source is None:
+            return None
+        return update.updated(source) or None
+    return None
+
+
+def _add_write_capacity(result: dict, mode: str | None, table: Table, size: int, old: dict | None) -> None:
+    if mode in (None, "NONE"):
+        return
+    # A write is charged for the larger of the item before and after it.
+    old_size = values.item_size(old) if old is not None else 0
+    result["ConsumedCapacity"] = capacity.consumed(
+        mode, table.name, capacity.write_units(max(size, old_size)), read=False
+    )

@@ -1,0 +1,184 @@
+"""Query and Scan: pages of items in key order, with DynamoDB's Limit, 1 MB and filter rules.
+
+A page ends when ``Limit`` items have been *read* (before the filter) or when the items read reach
+1 MB; the key of the last item read is then ``LastEvaluatedKey``. The filter only decides which of
+the read items are returned, so ``ScannedCount`` counts reads and ``Count`` counts returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import orjson
+
+from moatdb.errors import ValidationException
+from moatdb.services.dynamodb import capacity, keys, values
+from moatdb.services.dynamodb.catalog import Table
+from moatdb.services.dynamodb.context import Request
+from moatdb.services.dynamodb.requests import Expressions
+
+PAGE_BYTES = 1024 * 1024
+INVALID = "One or more parameter values were invalid: "
+
+
+def query(request: Request) -> dict | bytes:
+    params = request.params
+    _no_index(params)
+    if params.get("KeyConditionExpression") is None and "KeyConditions" not in params:
+        raise ValidationException("Either the KeyConditions or KeyConditionExpression parameter must be specified"
+                                  " in the request.")
+    expressions = Expressions(params, ("KeyConditionExpression", "FilterExpression", "ProjectionExpression"))
+    key_expression = expressions.key_condition()
+    condition = expressions.condition("FilterExpression")
+    select, projection = _select(params, expressions)
+    expressions.done()
+    table = request.table()
+    key_types = {table.partition_key: table.partition_type}
+    if table.sort_key:
+        key_types[table.sort_key] = table.sort_type
+    key_condition = key_expression.for_key(table.partition_key, table.sort_key, key_types)
+    partition = keys.partition_bytes(key_condition.partition_value)
+    low, high, low_inclusive, high_inclusive = _sort_bounds(table, key_condition)
+    reverse = params.get("ScanIndexForward") is False
+    start = params.get("ExclusiveStartKey")
+    if start is not None:
+        start_partition, start_sort = _start_key(table, start)
+        if start_partition != partition:
+            raise ValidationException("The provided starting key is invalid: The provided key element does not"
+                                      " match the schema")
+        if reverse:
+            if high is None or start_sort <= high:
+                high, high_inclusive = start_sort, False
+        elif low is None or start_sort >= low:
+            low, low_inclusive = start_sort, False
+    rows = ((partition, sort, value) for sort, value in request.store.read().query(
+        table.id, partition, low, high, low_inclusive=low_inclusive, high_inclusive=high_inclusive,
+        reverse=reverse))
+    return _page(request, table, rows, params, select, projection, condition)
+
+
+def scan(request: Request) -> dict | bytes:
+    params = request.params
+    _no_index(params)
+    segment, total = params.get("Segment"), params.get("TotalSegments")
+    if segment is not None and total is None:
+        raise ValidationException("The TotalSegments parameter is required but was not present in the request"
+                                  " when Segment parameter is present")
+    if total is not None and segment is None:
+        raise ValidationException("The Segment parameter is required but was not present in the request when"
+                                  " parameter TotalSegments is present")
+    if segment is not None and segment >= total:
+        raise ValidationException("The Segment parameter is zero-based and must be less than parameter"
+                                  f" TotalSegments: Segment: {segment} is not less than TotalSegments: {total}")
+    expressions = Expressions(params, ("FilterExpression", "ProjectionExpression"))
+    condition = expressions.condition("FilterExpression")
+    select, projection = _select(params, expressions)
+    expressions.done()
+    table = request.table()
+    begin, end = keys.segment_bounds(segment, total) if total is not None else (None, None)
+    start = params.get("ExclusiveStartKey")
+    start_key = _start_key(table, start) if start is not None else None
+    rows = request.store.read().scan(table.id, start_key, end, start_partition=begin)
+    return _page(request, table, rows, params, select, projection, condition)
+
+
+def _page(request: Request, table: Table, rows: Iterator[tuple[bytes, bytes, bytes]], params: dict,
+          select: str, projection, condition) -> dict | bytes:
+    limit = params.get("Limit")
+    capacity_mode = params.get("ReturnConsumedCapacity")
+    count_capacity = capacity_mode not in (None, "NONE")
+    plain = condition is None and projection is None and select == "ALL_ATTRIBUTES" and not count_capacity
+    returned: list = []
+    scanned = read_bytes = charged_bytes = 0
+    last_raw: bytes | None = None
+    more = False
+    for _partition, _sort, raw in rows:
+        if (limit is not None and scanned >= limit) or read_bytes >= PAGE_BYTES:
+            more = True
+            break
+        scanned += 1
+        # Our stored JSON is a little longer than DynamoDB's item size, so pages end no later than
+        # DynamoDB's would.
+        read_bytes += len(raw)
+        last_raw = raw
+        if plain:
+            returned.append(raw)
+            continue
+        item = orjson.loads(raw)
+        if count_capacity:
+            charged_bytes += values.item_size(item)
+        if condition is not None and not condition.evaluate(item):
+            continue
+        if select == "COUNT":
+            returned.append(None)
+        else:
+            returned.append(projection.apply(item) if projection is not None else item)
+    last_key = table.key_of(orjson.loads(last_raw)) if more and last_raw is not None else None
+    if plain:
+        # Splice the stored JSON as it is: no decode, no encode.
+        tail = b"" if last_key is None else b',"LastEvaluatedKey":' + orjson.dumps(last_key)
+        return (b'{"Items":[' + b",".join(returned) + b'],"Count":' + str(len(returned)).encode()
+                + b',"ScannedCount":' + str(scanned).encode() + tail + b"}")
+    result: dict = {}
+    if select != "COUNT":
+        result["Items"] = returned
+    result["Count"] = len(returned)
+    result["ScannedCount"] = scanned
+    if last_key is not None:
+        result["LastEvaluatedKey"] = last_key
+    if count_capacity:
+        units = capacity.read_units(charged_bytes, bool(params.get("ConsistentRead")))
+        result["ConsumedCapacity"] = capacity.consumed(capacity_mode, table.name, units, read=True)
+    return result
+
+
+def _select(params: dict, expressions: Expressions) -> tuple[str, object]:
+    projection = expressions.projection()
+    select = params.get("Select")
+    if select is None:
+        return ("SPECIFIC_ATTRIBUTES" if projection is not None else "ALL_ATTRIBUTES"), projection
+    if select == "ALL_PROJECTED_ATTRIBUTES":
+        raise ValidationException(INVALID + "Select type ALL_PROJECTED_ATTRIBUTES is supported only for Query on"
+                                  " an index")
+    if select == "SPECIFIC_ATTRIBUTES" and projection is None:
+        raise ValidationException(INVALID + "Must specify the AttributesToGet or ProjectionExpression when"
+                                  " choosing to get SPECIFIC_ATTRIBUTES")
+    if select in ("ALL_ATTRIBUTES", "COUNT") and projection is not None:
+        raise ValidationException(INVALID + f"Cannot specify the ProjectionExpression when choosing to get {select}")
+    return select, projection
+
+
+def _no_index(params: dict) -> None:
+    if params.get("IndexName") is not None:
+        # Secondary indexes are a later piece of work (docs/differences-from-dynamodb.md).
+        raise ValidationException(INVALID + "Secondary indexes are not supported by this moatdb version")
+
+
+def _sort_bounds(table: Table, key_condition) -> tuple[bytes | None, bytes | None, bool, bool]:
+    """The byte range of sort keys that satisfies the key condition's sort-key part."""
+    operator = key_condition.sort_operator
+    if operator is None:
+        return None, None, True, True
+    operands = [keys.sort_bytes(value) for value in key_condition.sort_values]
+    if operator == "=":
+        return operands[0], operands[0], True, True
+    if operator == "<":
+        return None, operands[0], True, False
+    if operator == "<=":
+        return None, operands[0], True, True
+    if operator == ">":
+        return operands[0], None, False, True
+    if operator == ">=":
+        return operands[0], None, True, True
+    if operator == "BETWEEN":
+        return operands[0], operands[1], True, True
+    if operator == "begins_with":
+        return operands[0], keys.prefix_upper_bound(operands[0]), True, False
+    raise ValidationException("Query key condition not supported")
+
+
+def _start_key(table: Table, start: object) -> tuple[bytes, bytes]:
+    try:
+        return table.storage_key(start)
+    except ValidationException as error:
+        raise ValidationException(f"The provided starting key is invalid: {error.message}") from None

@@ -1,0 +1,1 @@
+"""Storage: an ordered key-value store with transactions, behind one narrow interface."""

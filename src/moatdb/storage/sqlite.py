@@ -1,0 +1,354 @@
+"""The embedded backend: one SQLite database file in WAL mode, shared by every worker process.
+
+Each ``SqliteStore`` (one per process) holds its own connections:
+
+- the *reader*, in autocommit mode: every statement is its own read transaction on the latest
+  committed data, so ``read()`` costs nothing to open or close. In WAL mode readers never block
+  writers nor wait for them. Point reads run to completion at once. A lazy ``query``/``scan``
+  cursor keeps its statement, and so its snapshot, open while it is iterated; since every statement
+  of a connection shares that connection's snapshot, each live iterator gets a connection of its
+  own from a small pool, so that one left unfinished cannot make later reads stale.
+- the *writer*, which runs ``BEGIN IMMEDIATE ... COMMIT``: it takes SQLite's write lock up front,
+  which serializes writers across processes (waiting up to the busy timeout), and never has to
+  upgrade a read snapshot to a write (the upgrade can fail with SQLITE_BUSY_SNAPSHOT, without
+  waiting). Keeping writes off the reader also keeps uncommitted data out of ``read()``.
+
+Durability: with ``synchronous=NORMAL`` in WAL mode a COMMIT has written its frames to the WAL file
+(write(2), into the OS page cache) before it returns, so committed data survives the process being
+killed (``kill -9``); only the checkpoint fsyncs, so a power loss or kernel crash may lose the last
+transactions (never corrupt the file). ``durability="fsync"`` (``synchronous=FULL``) fsyncs the WAL
+on every commit, at the cost of a disk flush per write.
+
+Statement texts are constants (the query variants are precomputed), so sqlite3's statement cache
+prepares each once per connection. A connection may be used by one thread at a time: the server is
+one asyncio thread per process; a thread pool would have to share it under a lock.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+from moatdb.storage.base import Row
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_SECONDS = 10.0
+
+# Per connection. The page cache is in KiB when negative; mmap lets reads use the OS page cache
+# without copying pages into SQLite's own cache.
+_PRAGMAS = (
+    "PRAGMA cache_size = -32768",
+    "PRAGMA mmap_size = 268435456",
+    "PRAGMA temp_store = MEMORY",
+    # After a burst of writes the WAL is truncated back to this size at checkpoint.
+    "PRAGMA journal_size_limit = 67108864",
+)
+
+# WITHOUT ROWID: the rows live in the primary-key b-tree itself, so a point read is one b-tree
+# descent and a range read is a walk of adjacent leaves. BLOBs compare with memcmp, then by length:
+# exactly the byte order the DynamoDB layer encodes its keys for.
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS items (
+        tbl INTEGER NOT NULL, pk BLOB NOT NULL, sk BLOB NOT NULL, val BLOB NOT NULL,
+        PRIMARY KEY (tbl, pk, sk)) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS documents (
+        kind TEXT NOT NULL, name TEXT NOT NULL, val BLOB NOT NULL,
+        PRIMARY KEY (kind, name)) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS counters (
+        name TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL) WITHOUT ROWID""",
+    # One row; bumped by every transaction that writes a document.
+    "CREATE TABLE IF NOT EXISTS generation (value INTEGER NOT NULL)",
+    "INSERT INTO generation (value) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM generation)",
+)
+
+_GET = "SELECT val FROM items WHERE tbl = ? AND pk = ? AND sk = ?"
+_PUT = "INSERT OR REPLACE INTO items (tbl, pk, sk, val) VALUES (?, ?, ?, ?)"
+_DELETE = "DELETE FROM items WHERE tbl = ? AND pk = ? AND sk = ?"
+_DROP_TABLE = "DELETE FROM items WHERE tbl = ?"
+_COUNT = (
+    "SELECT count(*), coalesce(sum(length(pk) + length(sk) + length(val)), 0) FROM items WHERE tbl = ?"
+)
+_DOCUMENT = "SELECT val FROM documents WHERE kind = ? AND name = ?"
+_DOCUMENTS = "SELECT name, val FROM documents WHERE kind = ? ORDER BY name"
+_PUT_DOCUMENT = "INSERT OR REPLACE INTO documents (kind, name, val) VALUES (?, ?, ?)"
+_DELETE_DOCUMENT = "DELETE FROM documents WHERE kind = ? AND name = ?"
+_NEXT_ID = (
+    "INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1"
+)
+_COUNTER = "SELECT value FROM counters WHERE name = ?"
+_BUMP_GENERATION = "UPDATE generation SET value = value + 1"
+_GENERATION = "SELECT value FROM generation"
+
+
+def _query_sql(low: str | None, high: str | None, reverse: bool) -> str:
+    where = "tbl = ? AND pk = ?"
+    if low:
+        where += f" AND sk {low} ?"
+    if high:
+        where += f" AND sk {high} ?"
+    return f"SELECT sk, val FROM items WHERE {where} ORDER BY sk{' DESC' if reverse else ''}"
+
+
+# (low operator, high operator, reverse) -> constant SQL text.
+_QUERIES = {
+    (low, high, reverse): _query_sql(low, high, reverse)
+    for low in (None, ">=", ">")
+    for high in (None, "<=", "<")
+    for reverse in (False, True)
+}
+
+# Row values (a, b) > (?, ?) are a range on the primary key, so resuming costs one b-tree descent.
+_SCAN_BASE = "SELECT pk, sk, val FROM items WHERE tbl = ?"
+_SCANS = {
+    (after, lower, upper): _SCAN_BASE
+    + (" AND (pk, sk) > (?, ?)" if after else "")
+    + (" AND pk >= ?" if lower else "")
+    + (" AND pk < ?" if upper else "")
+    + " ORDER BY pk, sk"
+    for after in (False, True)
+    for lower in (False, True)
+    for upper in (False, True)
+    if not (after and lower)
+}
+
+
+class _Reads:
+    """The ReadTransaction methods over one connection; ``_rows`` runs the lazy ones."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def _rows(self, sql: str, params: tuple) -> Iterator:
+        raise NotImplementedError
+
+    def get(self, table: int, partition: bytes, sort: bytes) -> bytes | None:
+        # fetchall() runs the statement to completion, which resets it and so ends the implicit
+        # read transaction at once (fetchone() would leave it open until the cursor is freed).
+        rows = self._conn.execute(_GET, (table, partition, sort)).fetchall()
+        return rows[0][0] if rows else None
+
+    def query(
+        self,
+        table: int,
+        partition: bytes,
+        low: bytes | None = None,
+        high: bytes | None = None,
+        *,
+        low_inclusive: bool = True,
+        high_inclusive: bool = True,
+        reverse: bool = False,
+    ) -> Iterator[tuple[bytes, bytes]]:
+        params: tuple = (table, partition)
+        low_op = high_op = None
+        if low is not None:
+            params += (low,)
+            low_op = ">=" if low_inclusive else ">"
+        if high is not None:
+            params += (high,)
+            high_op = "<=" if high_inclusive else "<"
+        return self._rows(_QUERIES[(low_op, high_op, reverse)], params)
+
+    def scan(
+        self,
+        table: int,
+        start: tuple[bytes, bytes] | None = None,
+        end_partition: bytes | None = None,
+        *,
+        start_partition: bytes | None = None,
+    ) -> Iterator[Row]:
+        params: tuple = (table,)
+        # Only the tighter of the two lower bounds goes into the SQL, so it stays one index range.
+        if start is not None and start_partition is not None and start[0] < start_partition:
+            start = None
+        if start is not None:
+            params += start
+            start_partition = None
+        elif start_partition is not None:
+            params += (start_partition,)
+        if end_partition is not None:
+            params += (end_partition,)
+        return self._rows(_SCANS[(start is not None, start_partition is not None, end_partition is not None)], params)
+
+    def count(self, table: int) -> tuple[int, int]:
+        count, size = self._conn.execute(_COUNT, (table,)).fetchall()[0]
+        return count, size
+
+    def document(self, kind: str, name: str) -> bytes | None:
+        rows = self._conn.execute(_DOCUMENT, (kind, name)).fetchall()
+        return rows[0][0] if rows else None
+
+    def documents(self, kind: str) -> Iterator[tuple[str, bytes]]:
+        # Few and small: fetched at once, so no statement stays open.
+        return iter(self._conn.execute(_DOCUMENTS, (kind,)).fetchall())
+
+
+class _Reader(_Reads):
+    def __init__(self, conn: sqlite3.Connection, connect: Callable[[], sqlite3.Connection]) -> None:
+        super().__init__(conn)
+        self._connect = connect
+        self._idle: list[sqlite3.Connection] = []  # iterator connections with no open statement
+        self._pool: list[sqlite3.Connection] = []
+
+    def _rows(self, sql: str, params: tuple) -> Iterator:
+        if self._idle:
+            conn = self._idle.pop()
+        else:
+            conn = self._connect()
+            self._pool.append(conn)
+        try:
+            # Closing this generator (exhausted, dropped or closed) closes the cursor, which ends
+            # the statement and its snapshot before the connection goes back to the pool.
+            yield from conn.execute(sql, params)
+        finally:
+            self._idle.append(conn)
+
+    def close(self) -> None:
+        for conn in (self._conn, *self._pool):
+            conn.close()
+
+
+class _Write(_Reads):
+    """One write transaction on the writer connection; reads inside it see its own writes."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        super().__init__(store._writer)
+        self._store = store
+        self._documents_changed = False
+        self._cursors: list[sqlite3.Cursor] = []
+
+    def _rows(self, sql: str, params: tuple) -> Iterator:
+        cursor = self._conn.execute(sql, params)
+        self._cursors.append(cursor)
+        return cursor
+
+    def __enter__(self) -> _Write:
+        self._conn.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        conn = self._conn
+        # An iterator kept past the transaction would hold a read snapshot on the writer, and the
+        # next BEGIN IMMEDIATE would fail at once if another process has committed since.
+        for cursor in self._cursors:
+            cursor.close()
+        if exc_type is not None:
+            # SQLite rolls back by itself on some errors (e.g. a full disk); don't mask the cause.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return
+        try:
+            generation = None
+            if self._documents_changed:
+                conn.execute(_BUMP_GENERATION)
+                generation = conn.execute(_GENERATION).fetchall()[0][0]
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if generation is not None:
+            # Our own commit does not change this connection's data_version, so record it here.
+            self._store._generation = generation
+
+    def put(self, table: int, partition: bytes, sort: bytes, value: bytes) -> None:
+        self._conn.execute(_PUT, (table, partition, sort, value))
+
+    def delete(self, table: int, partition: bytes, sort: bytes) -> None:
+        self._conn.execute(_DELETE, (table, partition, sort))
+
+    def drop_table(self, table: int) -> None:
+        self._conn.execute(_DROP_TABLE, (table,))
+
+    def put_document(self, kind: str, name: str, value: bytes) -> None:
+        self._conn.execute(_PUT_DOCUMENT, (kind, name, value))
+        self._documents_changed = True
+
+    def delete_document(self, kind: str, name: str) -> None:
+        self._conn.execute(_DELETE_DOCUMENT, (kind, name))
+        self._documents_changed = True
+
+    def next_id(self, counter: str) -> int:
+        conn = self._conn
+        conn.execute(_NEXT_ID, (counter,))
+        return conn.execute(_COUNTER, (counter,)).fetchall()[0][0]
+
+
+class SqliteStore:
+    """A Store on one database file; open one per process (connections must not cross a fork)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, durability: Literal["normal", "fsync"] = "normal"):
+        if durability not in ("normal", "fsync"):
+            raise ValueError(f"durability must be 'normal' or 'fsync', not {durability!r}")
+        self.path = Path(path)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Create the file ourselves so that it is private from the start; SQLite gives the -wal and
+        # -shm files the database file's permissions.
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        self._synchronous = "FULL" if durability == "fsync" else "NORMAL"
+        self._writer = self._connect()
+        try:
+            self._create_schema()
+            self._read = _Reader(self._connect(), self._connect)
+        except BaseException:
+            self._writer.close()
+            raise
+        self._generation: int | None = None
+        self._data_version = -1
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: the sqlite3 module issues no implicit BEGIN; we do it ourselves.
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+        )
+        try:
+            # Switching a new database to WAL needs a moment's exclusive access; the busy timeout
+            # covers other processes opening it at the same time. It is persistent afterwards.
+            conn.execute("PRAGMA journal_mode = WAL").fetchall()
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            for pragma in _PRAGMAS:
+                conn.execute(pragma).fetchall()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _create_schema(self) -> None:
+        conn = self._writer
+        conn.execute("BEGIN IMMEDIATE")  # several processes may open a new file at once
+        try:
+            version = conn.execute("PRAGMA user_version").fetchall()[0][0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(f"{self.path} has schema version {version}; this moatdb knows {SCHEMA_VERSION}")
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def read(self) -> _Reader:
+        return self._read
+
+    def write(self) -> _Write:
+        return _Write(self)
+
+    def generation(self) -> int:
+        # data_version changes only when *another* connection commits (another process, or nobody
+        # at all most of the time), so the usual cost is one pragma, not a read of the table.
+        version = self._writer.execute("PRAGMA data_version").fetchall()[0][0]
+        if version != self._data_version or self._generation is None:
+            self._generation = self._writer.execute(_GENERATION).fetchall()[0][0]
+            self._data_version = version
+        return self._generation
+
+    def close(self) -> None:
+        self._read.close()
+        self._writer.close()

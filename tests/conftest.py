@@ -1,0 +1,134 @@
+"""Shared fixtures: a real moatdb server process on a free port, and real AWS clients for it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+REGION = "us-east-1"
+ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A moatdb server running as its own process, as a user would start it."""
+
+    data_dir: Path
+    port: int
+    workers: int = 1
+    process: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moatdb", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
+             "--region", REGION, "--log-level", "warning", "--workers", str(self.workers)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"moatdb exited: {self.process.stderr.read().decode()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("moatdb did not start listening within 20 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """``kill -9``: no shutdown, no flush, nothing but what is already durable survives."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+
+def client_for(endpoint: str, service: str = "dynamodb", **config):
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+    )
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Iterator[Server]:
+    srv = Server(tmp_path_factory.mktemp("moatdb"), free_port()).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def ddb(server):
+    """A boto3 DynamoDB client for the shared server."""
+    return client_for(server.endpoint)
+
+
+@pytest.fixture
+def table_name() -> str:
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def table(ddb, table_name) -> Iterator[str]:
+    """A fresh table with a string partition key ``pk`` and string sort key ``sk``."""
+    ddb.create_table(
+        TableName=table_name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield table_name
+    ddb.delete_table(TableName=table_name)
+
+
+@pytest.fixture
+def hash_table(ddb, table_name) -> Iterator[str]:
+    """A fresh table with only a string partition key ``pk``."""
+    ddb.create_table(
+        TableName=table_name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield table_name
+    ddb.delete_table(TableName=table_name)
+
+
+def aws_cli_env(endpoint: str) -> dict:
+    env = dict(os.environ)
+    env.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_DEFAULT_REGION=REGION,
+               AWS_ENDPOINT_URL=endpoint, AWS_PAGER="", AWS_CONFIG_FILE="/dev/null",
+               AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    return env

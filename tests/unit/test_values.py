@@ -12,6 +12,10 @@ Sources cited below:
 
 from __future__ import annotations
 
+import base64
+import random
+
+import orjson
 import pytest
 
 from moatdb.errors import SerializationException, ValidationException
@@ -409,3 +413,36 @@ def test_numbers_are_equal_by_value_once_validated():
 @pytest.mark.parametrize(("tag", "value"), [(next(iter(v)), v) for v in EVERY_TYPE.values()])
 def test_type_of_names_the_values_type(tag, value):
     assert values.type_of(value) == tag
+
+
+def _random_value(rng, depth=0):
+    kind = rng.choice(["S", "N", "B", "BOOL", "NULL", "SS", "NS", "BS"] + (["L", "M"] if depth < 3 else []))
+    text = lambda: "".join(rng.choice("aZ9 é€😀\"\\") for _ in range(rng.randrange(0, 6)))  # noqa: E731
+    number = lambda: rng.choice(["0", "-1", "7", "-0.5", "123456789", "1E-130", "-9.9E125", "3.14159"])  # noqa: E731
+    blob = lambda: base64.b64encode(bytes(rng.randrange(256) for _ in range(rng.randrange(0, 5)))).decode()  # noqa: E731
+    if kind == "S":
+        return {"S": text()}
+    if kind == "N":
+        return {"N": number()}
+    if kind == "B":
+        return {"B": blob()}
+    if kind == "BOOL":
+        return {"BOOL": rng.random() < 0.5}
+    if kind == "NULL":
+        return {"NULL": True}
+    if kind in ("SS", "NS", "BS"):
+        make = {"SS": text, "NS": number, "BS": blob}[kind]
+        return {kind: list(dict.fromkeys(make() for _ in range(1, 4)))}
+    if kind == "L":
+        return {"L": [_random_value(rng, depth + 1) for _ in range(rng.randrange(0, 4))]}
+    return {"M": {text(): _random_value(rng, depth + 1) for _ in range(rng.randrange(0, 4))}}
+
+
+def test_an_items_stored_json_is_never_shorter_than_its_dynamodb_size():
+    # PutItem and UpdateItem skip the exact size walk when the JSON is within the 400 KB limit;
+    # that is only sound if the JSON can never be shorter than DynamoDB's size.
+    rng = random.Random(7)
+    for _ in range(3000):
+        item = values.validate_item({"".join(rng.choice("ab€😀") for _ in range(rng.randrange(1, 4))):
+                              _random_value(rng) for _ in range(rng.randrange(1, 5))})
+        assert len(orjson.dumps(item)) >= values.item_size(item), item

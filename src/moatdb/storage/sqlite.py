@@ -19,6 +19,16 @@ killed (``kill -9``); only the checkpoint fsyncs, so a power loss or kernel cras
 transactions (never corrupt the file). ``durability="fsync"`` (``synchronous=FULL``) fsyncs the WAL
 on every commit, at the cost of a disk flush per write.
 
+Checkpoints (copying the WAL back into the database file, with its fsyncs) run on a thread of
+their own, not inside whichever request's COMMIT crosses the threshold: that keeps the fsync off
+the event loop, and sqlite3 releases the GIL while it waits on the disk.
+
+Document changes are announced through an 8-byte counter in a memory-mapped file beside the
+database (``<db>-generation``): every worker reads it for the price of a memory load on each
+request, where asking SQLite would cost a read transaction. A worker killed between its COMMIT and
+its bump would leave the others unaware, so ``generation()`` also reads the generation row
+itself at least once a second.
+
 Statement texts are constants (the query variants are precomputed), so sqlite3's statement cache
 prepares each once per connection. A connection may be used by one thread at a time: the server is
 one asyncio thread per process; a thread pool would have to share it under a lock.
@@ -26,8 +36,12 @@ one asyncio thread per process; a thread pool would have to share it under a loc
 
 from __future__ import annotations
 
+import mmap
 import os
 import sqlite3
+import struct
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +51,8 @@ from moatdb.storage.base import Row
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 10.0
+CHECKPOINT_INTERVAL_SECONDS = 0.25
+GENERATION_RECHECK_SECONDS = 1.0
 
 # Per connection. The page cache is in KiB when negative; mmap lets reads use the OS page cache
 # without copying pages into SQLite's own cache.
@@ -46,6 +62,8 @@ _PRAGMAS = (
     "PRAGMA temp_store = MEMORY",
     # After a burst of writes the WAL is truncated back to this size at checkpoint.
     "PRAGMA journal_size_limit = 67108864",
+    # The checkpointer thread does this work; see the module docstring.
+    "PRAGMA wal_autocheckpoint = 0",
 )
 
 # WITHOUT ROWID: the rows live in the primary-key b-tree itself, so a point read is one b-tree
@@ -253,8 +271,7 @@ class _Write(_Reads):
                 conn.execute("ROLLBACK")
             raise
         if generation is not None:
-            # Our own commit does not change this connection's data_version, so record it here.
-            self._store._generation = generation
+            self._store._announce(generation)
 
     def put(self, table: int, partition: bytes, sort: bytes, value: bytes) -> None:
         self._conn.execute(_PUT, (table, partition, sort, value))
@@ -298,8 +315,11 @@ class SqliteStore:
         except BaseException:
             self._writer.close()
             raise
-        self._generation: int | None = None
-        self._data_version = -1
+        self._signal = _Signal(self.path.with_name(self.path.name + "-generation"))
+        self._db_generation = 0
+        self._next_recheck = 0.0
+        self._checkpointer = _Checkpointer(self._connect)
+        self._checkpointer.start()
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: the sqlite3 module issues no implicit BEGIN; we do it ourselves.
@@ -341,14 +361,68 @@ class SqliteStore:
         return _Write(self)
 
     def generation(self) -> int:
-        # data_version changes only when *another* connection commits (another process, or nobody
-        # at all most of the time), so the usual cost is one pragma, not a read of the table.
-        version = self._writer.execute("PRAGMA data_version").fetchall()[0][0]
-        if version != self._data_version or self._generation is None:
-            self._generation = self._writer.execute(_GENERATION).fetchall()[0][0]
-            self._data_version = version
-        return self._generation
+        now = time.monotonic()
+        if now >= self._next_recheck:
+            self._db_generation = self._read._conn.execute(_GENERATION).fetchall()[0][0]
+            self._next_recheck = now + GENERATION_RECHECK_SECONDS
+        # Both only ever grow, so their sum changes whenever either does.
+        return self._signal.value() + self._db_generation
+
+    def _announce(self, db_generation: int) -> None:
+        """After a commit that changed documents: tell every worker, this one included."""
+        self._db_generation = db_generation
+        self._signal.bump()
 
     def close(self) -> None:
+        self._checkpointer.stop()
         self._read.close()
         self._writer.close()
+        self._signal.close()
+
+
+class _Signal:
+    """A counter in a shared memory-mapped file: bumped after document changes, polled per request.
+
+    Two workers bumping at once may both write the same value; it still differs from what the
+    others last saw, and "changed" is all a reader needs."""
+
+    def __init__(self, path: Path) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < 8:
+                os.ftruncate(fd, 8)
+            self._map = mmap.mmap(fd, 8)
+        finally:
+            os.close(fd)
+
+    def value(self) -> int:
+        return struct.unpack_from("<Q", self._map)[0]
+
+    def bump(self) -> None:
+        struct.pack_into("<Q", self._map, 0, (self.value() + 1) & 0xFFFF_FFFF_FFFF_FFFF)
+
+    def close(self) -> None:
+        self._map.close()
+
+
+class _Checkpointer(threading.Thread):
+    """Checkpoints the WAL periodically on its own connection (PASSIVE: never waits on readers or
+    writers, and copies what it can)."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        super().__init__(name="moatdb-checkpoint", daemon=True)
+        self._connect = connect
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        conn = self._connect()
+        try:
+            while not self._stopped.wait(CHECKPOINT_INTERVAL_SECONDS):
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join()

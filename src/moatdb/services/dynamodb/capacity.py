@@ -1,8 +1,9 @@
-"""Consumed capacity, computed as DynamoDB computes it (Developer Guide, "Read/write capacity mode").
+"""Consumed capacity, computed as DynamoDB computes it.
 
-A read unit covers 4 KB read strongly consistently (half a unit eventually consistently); a write
-unit covers 1 KB written. Sizes round up per item for single-item operations, and over the summed
-size of all items read for Query and Scan.
+Developer Guide, "DynamoDB read and write operations" (read-write-operations.html): a read unit
+covers 4 KB read strongly consistently (half a unit eventually consistently); a write unit covers
+1 KB written. Sizes round up per item for single-item operations, and over the summed size of all
+items read for Query and Scan.
 """
 
 from __future__ import annotations
@@ -20,12 +21,21 @@ def write_units(size: int) -> float:
     return float(max(1, -(-size // WRITE_UNIT)))
 
 
-def consumed(mode: str | None, table: str, units: float, *, read: bool) -> dict | None:
-    """The ConsumedCapacity member for ReturnConsumedCapacity ``mode``, or None when not asked."""
+def consumed(mode: str | None, table: str, units: float, *, read: bool, split: bool = False) -> dict | None:
+    """The ConsumedCapacity member for ReturnConsumedCapacity ``mode``, or None when not asked.
+
+    Single-item operations, Query, Scan and the batch operations report the aggregate alone:
+    ``{"TableName", "CapacityUnits"}``, plus ``"Table": {"CapacityUnits"}`` under INDEXES, with no
+    ReadCapacityUnits/WriteCapacityUnits split (dynalite's tests, and the dynamodb-conformance
+    suite characterised against real DynamoDB in 2026, issue #69). Only the transactional
+    operations add the split (``split=True``), read or write as ``read`` says.
+    """
     if mode is None or mode == "NONE":
         return None
+    result: dict = {"TableName": table, "CapacityUnits": units}
     kind = "ReadCapacityUnits" if read else "WriteCapacityUnits"
-    result: dict = {"TableName": table, "CapacityUnits": units, kind: units}
+    if split:
+        result[kind] = units
     if mode == "INDEXES":
-        result["Table"] = {"CapacityUnits": units, kind: units}
+        result["Table"] = {"CapacityUnits": units, kind: units} if split else {"CapacityUnits": units}
     return result

@@ -142,10 +142,11 @@ class Table:
                 "One or more parameter values were invalid: Type mismatch for key "
                 f"{name} expected: {declared} actual: {actual}"
             )
-        return _key_value(value, declared, name, None, limit)
+        return _key_value(value, declared, name, None, limit, validated=True)
 
 
-def _key_value(value: object, declared: str | None, name: str, mismatch: str | None, limit: int) -> dict:
+def _key_value(value: object, declared: str | None, name: str, mismatch: str | None, limit: int,
+               *, validated: bool = False) -> dict:
     """A key attribute value, validated and normalized, with DynamoDB's emptiness and size rules."""
     if type(value) is not dict or len(value) != 1 or declared not in value:
         if mismatch is not None:
@@ -153,7 +154,9 @@ def _key_value(value: object, declared: str | None, name: str, mismatch: str | N
             if type(value) is dict:
                 values.validate_value(value)
             raise ValidationException(mismatch)
-    value = values.validate_value(value)
+    # A string needs no normalizing: the common key skips the general validator.
+    if not validated and not (declared == "S" and type(value["S"]) is str):
+        value = values.validate_value(value)
     if declared == "N":
         return value  # numbers are bounded by their 38 digits
     raw = value[declared]

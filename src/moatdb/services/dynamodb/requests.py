@@ -34,8 +34,10 @@ class Expressions:
                 "ExpressionAttributeValues can only be specified when using expressions: "
                 f"{' and '.join(valued)} {'are' if len(valued) > 1 else 'is'} null"
             )
-        self.context = ex.ExpressionContext(params.get("ExpressionAttributeNames"),
-                                            params.get("ExpressionAttributeValues"))
+        # Most requests carry no expression at all: they need no context.
+        names, values = params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues")
+        self.context = None if not present and names is None and values is None \
+            else ex.ExpressionContext(names, values)
         self.params = params
 
     def condition(self, name: str = "ConditionExpression"):
@@ -56,7 +58,8 @@ class Expressions:
 
     def done(self) -> None:
         """DynamoDB refuses names or values that no expression of the request used."""
-        self.context.check_unused()
+        if self.context is not None:
+            self.context.check_unused()
 
 
 def return_values(params: dict, allowed: tuple[str, ...]) -> str:

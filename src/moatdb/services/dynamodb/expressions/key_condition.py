@@ -76,10 +76,11 @@ class KeyConditionExpression:
                                       f" attributes defined in the schema ({key_count})")
         if partition_key not in self.conditions:
             raise ValidationException(f"Query condition missed key schema element: {partition_key}")
-        operator, (partition_value,) = self.conditions[partition_key]
-        _check_types(partition_key, (partition_value,), key_types)
-        if operator != "=":
+        operator, operands = self.conditions[partition_key]
+        _check_types(partition_key, operands, key_types)
+        if operator != "=":  # BETWEEN brings two operands, begins_with one: neither is supported
             raise ValidationException("Query key condition not supported")
+        partition_value = operands[0]
         if count == 1:
             return KeyCondition(partition_key, partition_value, sort_key, None, ())
         if sort_key not in self.conditions:

@@ -22,12 +22,26 @@ def batch_get_item(request: Request) -> dict:
     if sum(len(spec.get("Keys") or ()) for spec in requested.values()) > MAX_GET_KEYS:
         raise ValidationException("Too many items requested for the BatchGetItem call")
     capacity_mode = params.get("ReturnConsumedCapacity")
-    plans = []
+    # The request is checked on its own before any table is looked up: key values, duplicates and
+    # expressions (dynalite's BatchGetItem tests, recorded against AWS, get these errors for a
+    # table that does not exist).
+    checked = []
     for name, spec in requested.items():
-        table = request.table(name)
         expressions = Expressions(spec, ("ProjectionExpression",))
         projection = expressions.projection()
         expressions.done()
+        seen = set()
+        for key in spec["Keys"]:
+            if type(key) is dict:
+                normalized = orjson.dumps({attribute: values.validate_value(value)
+                                           for attribute, value in key.items()}, option=orjson.OPT_SORT_KEYS)
+                if normalized in seen:
+                    raise ValidationException("Provided list of item keys contains duplicates")
+                seen.add(normalized)
+        checked.append((name, spec, projection))
+    plans = []
+    for name, spec, projection in checked:
+        table = request.table(name)
         storage_keys = [table.storage_key(key) for key in spec["Keys"]]
         if len(set(storage_keys)) != len(storage_keys):
             raise ValidationException("Provided list of item keys contains duplicates")
@@ -67,10 +81,11 @@ def batch_write_item(request: Request) -> dict:
     requested = params["RequestItems"]
     if sum(len(writes) for writes in requested.values()) > MAX_WRITES:
         raise ValidationException("Too many items requested for the BatchWriteItem call")
-    plans = []
+    # Every write is checked before anything is written, and the values and item sizes before any
+    # table is looked up (dynalite's BatchWriteItem tests, recorded against AWS, get these errors
+    # for a table that does not exist).
+    checked = []
     for name, writes in requested.items():
-        table = request.table(name)
-        seen = set()
         for write in writes:
             put, delete = write.get("PutRequest"), write.get("DeleteRequest")
             if (put is None) == (delete is None):
@@ -81,17 +96,29 @@ def batch_write_item(request: Request) -> dict:
                 )
             if put is not None:
                 item = values.validate_item(put["Item"], legacy=True)  # BatchWriteItem keeps older wording
-                storage_key = table.item_storage_key(item)
                 size = values.item_size(item)
                 if size > values.MAX_ITEM_SIZE:
                     raise ValidationException("Item size has exceeded the maximum allowed size")
-                plans.append((name, table, storage_key, orjson.dumps(item), size))
+                checked.append((name, item, None, size))
             else:
-                storage_key = table.storage_key(delete["Key"])
-                plans.append((name, table, storage_key, None, 0))
-            if storage_key in seen:
-                raise ValidationException("Provided list of item keys contains duplicates")
-            seen.add(storage_key)
+                checked.append((name, None, delete["Key"], 0))
+    plans = []
+    seen: dict[str, set] = {}
+    for name, item, key, size in checked:
+        table = request.table(name)
+        if item is not None:
+            # A put's key is checked as a key, in GetItem's words rather than PutItem's ("Missing the
+            # key ..."): dynalite's BatchWriteItem tests, recorded against AWS.
+            storage_key = table.storage_key({attribute: item[attribute] for attribute in table.key_names
+                                             if attribute in item})
+            plans.append((name, table, storage_key, orjson.dumps(item), size))
+        else:
+            storage_key = table.storage_key(key)
+            plans.append((name, table, storage_key, None, 0))
+        keys_seen = seen.setdefault(name, set())
+        if storage_key in keys_seen:
+            raise ValidationException("Provided list of item keys contains duplicates")
+        keys_seen.add(storage_key)
 
     capacity_mode = params.get("ReturnConsumedCapacity")
     charged: dict[str, float] = {}

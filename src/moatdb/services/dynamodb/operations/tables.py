@@ -24,10 +24,24 @@ NOTHING_TO_UPDATE = (
     " is required"
 )
 MAX_CAPACITY = 1_000_000_000_000
+# The UpdateTable members moatdb applies.
+UPDATE_MEMBERS = ("ProvisionedThroughput", "BillingMode", "DeletionProtectionEnabled", "TableClass")
+# Members that must travel alone (ack-api-quirks DDB-TABLE-382, live AWS 2026: "UpdateTable is
+# single-concern"; DeletionProtection or TableClass with anything else is refused, nothing applied).
+ALONE_IN_UPDATE = {
+    "DeletionProtectionEnabled": "DeletionProtection modification must be the only operation in the request",
+    "TableClass": "TableClass modification must be the only operation in the request",
+}
+
+
+def _present(params: dict) -> dict:
+    """The request's members without JSON nulls: Coral treats a null member as an absent one
+    (dynalite test/listTables.js "should return 200 if null attributes are supplied")."""
+    return {name: value for name, value in params.items() if value is not None}
 
 
 def create_table(request: Request) -> dict:
-    params = request.params
+    params = _present(request.params)
     _check_create(params)
     address = request.table_address()
     name = address[2]
@@ -64,7 +78,12 @@ def create_table(request: Request) -> dict:
             )
         table = Table.from_description(txn.next_id(TABLE_COUNTER), description)
         Catalog.save_in(txn, address, table)
-    return {"TableDescription": _describe(table, status="CREATING", counts=(0, 0))}
+    reply = _describe(table, status="CREATING", counts=(0, 0))
+    if "BillingModeSummary" in reply:
+        # CreateTable answers {BillingMode} alone; DescribeTable adds LastUpdateToPayPerRequestDateTime
+        # (ack-api-quirks DDB-TABLE-033, live AWS 2026).
+        reply["BillingModeSummary"] = {"BillingMode": billing}
+    return {"TableDescription": reply}
 
 
 def describe_table(request: Request) -> dict:
@@ -73,7 +92,7 @@ def describe_table(request: Request) -> dict:
 
 
 def list_tables(request: Request) -> dict:
-    params = request.params
+    params = _present(request.params)
     limit = params.get("Limit", 100)
     start = params.get("ExclusiveStartTableName")
     names = sorted(request.catalog.names(request.account, request.region))
@@ -100,27 +119,52 @@ def delete_table(request: Request) -> dict:
 
 
 def update_table(request: Request) -> dict:
-    params = request.params
+    params = _present(request.params)
     address = request.table_address()
-    changes = {"ProvisionedThroughput", "BillingMode", "DeletionProtectionEnabled", "TableClass"} & params.keys()
+    changes = [name for name in UPDATE_MEMBERS if name in params]
     if not changes:
         raise ValidationException(NOTHING_TO_UPDATE)
+    if len(changes) > 1:
+        for name, message in ALONE_IN_UPDATE.items():
+            if name in changes:
+                raise ValidationException(INVALID + message)
     with request.store.write() as txn:
         table = Catalog.read_in(txn, address)
-        changed_capacity = _update_billing(table.description, params)
+        old_mode = _billing_mode(table.description)
+        old_throughput = table.description["ProvisionedThroughput"]  # replaced, never changed in place
+        capacity_request = _update_billing(table.description, params)
         if "DeletionProtectionEnabled" in params:
             table.description["DeletionProtectionEnabled"] = bool(params["DeletionProtectionEnabled"])
         if "TableClass" in params:
             table.description["TableClassSummary"] = {"TableClass": params["TableClass"]}
         Catalog.save_in(txn, address, table)
         counts = txn.count(table.id)
-    return {"TableDescription": _describe(table, status="UPDATING" if changed_capacity else "ACTIVE",
-                                          counts=counts)}
+    reply = _describe(table, status="UPDATING" if capacity_request else "ACTIVE", counts=counts)
+    if capacity_request:
+        # DynamoDB answers a capacity change before applying it (ack-api-quirks DDB-TABLE-060, live AWS
+        # 2026): a throughput change echoes the old figures and decrease count (with the new
+        # Last*DateTime), and a billing-mode switch names the new mode without
+        # LastUpdateToPayPerRequestDateTime, which only DescribeTable shows.
+        new_mode = _billing_mode(table.description)
+        if "BillingModeSummary" in reply:
+            reply["BillingModeSummary"] = {"BillingMode": new_mode}
+        if old_mode == new_mode == "PROVISIONED":
+            reply["ProvisionedThroughput"] = dict(
+                reply["ProvisionedThroughput"], ReadCapacityUnits=old_throughput["ReadCapacityUnits"],
+                WriteCapacityUnits=old_throughput["WriteCapacityUnits"],
+                NumberOfDecreasesToday=old_throughput["NumberOfDecreasesToday"],
+            )
+    return {"TableDescription": reply}
+
+
+def _billing_mode(description: dict) -> str:
+    return description.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
 
 
 def _update_billing(description: dict, params: dict) -> bool:
-    """Apply BillingMode / ProvisionedThroughput changes; True when the capacity mode or figures changed."""
-    current_mode = description.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
+    """Apply BillingMode / ProvisionedThroughput changes; True when the request asked for a capacity
+    change DynamoDB accepts (the table answers UPDATING, even for a re-sent PAY_PER_REQUEST)."""
+    current_mode = _billing_mode(description)
     mode = params.get("BillingMode", current_mode)
     throughput = params.get("ProvisionedThroughput")
     now = time.time()
@@ -131,15 +175,18 @@ def _update_billing(description: dict, params: dict) -> bool:
                 " is PAY_PER_REQUEST"
             )
         if current_mode == "PAY_PER_REQUEST":
-            return False
+            # Re-sending PAY_PER_REQUEST is a no-op that still answers UPDATING (ack-api-quirks DDB-TABLE-057).
+            return "BillingMode" in params
         description["BillingModeSummary"] = {"BillingMode": "PAY_PER_REQUEST",
                                              "LastUpdateToPayPerRequestDateTime": now}
-        description["ProvisionedThroughput"] = _throughput(None) | {
-            "NumberOfDecreasesToday": description["ProvisionedThroughput"]["NumberOfDecreasesToday"]}
+        # The capacity figures drop to 0; the increase/decrease history stays (DDB-TABLE-055).
+        description["ProvisionedThroughput"] = dict(description["ProvisionedThroughput"], ReadCapacityUnits=0,
+                                                    WriteCapacityUnits=0)
         return True
     # PROVISIONED
     if throughput is None:
-        if current_mode == "PAY_PER_REQUEST":
+        if "BillingMode" in params:
+            # Also when the table already is PROVISIONED (ack-api-quirks DDB-TABLE-057).
             raise ValidationException(
                 INVALID + "ProvisionedThroughput must be specified when BillingMode is PROVISIONED"
             )
@@ -156,11 +203,13 @@ def _update_billing(description: dict, params: dict) -> bool:
             " Developer Guide for current limits and how to request higher limits."
         )
     new = dict(old, ReadCapacityUnits=read, WriteCapacityUnits=write)
-    if read > old["ReadCapacityUnits"] or write > old["WriteCapacityUnits"]:
-        new["LastIncreaseDateTime"] = now
-    if read < old["ReadCapacityUnits"] or write < old["WriteCapacityUnits"]:
-        new["LastDecreaseDateTime"] = now
-        new["NumberOfDecreasesToday"] = old["NumberOfDecreasesToday"] + 1
+    if current_mode == "PROVISIONED":
+        # A switch from PAY_PER_REQUEST sets the figures without counting as an increase (DDB-TABLE-055).
+        if read > old["ReadCapacityUnits"] or write > old["WriteCapacityUnits"]:
+            new["LastIncreaseDateTime"] = now
+        if read < old["ReadCapacityUnits"] or write < old["WriteCapacityUnits"]:
+            new["LastDecreaseDateTime"] = now
+            new["NumberOfDecreasesToday"] = old["NumberOfDecreasesToday"] + 1
     description["ProvisionedThroughput"] = new
     if current_mode == "PAY_PER_REQUEST":
         description["BillingModeSummary"] = {"BillingMode": "PROVISIONED",
@@ -191,6 +240,14 @@ def _check_capacity(throughput: dict) -> None:
 
 def _check_create(params: dict) -> None:
     """CreateTable's own rules, after the model's constraints, in the order DynamoDB applies them."""
+    # The published model requires only TableName; the service still wants both of these, in Coral's
+    # words (ack-api-quirks DDB-TABLE-042, live AWS 2026; order as in dynalite test/createTable.js).
+    absent = [f"Value null at '{wire}' failed to satisfy constraint: Member must not be null"
+              for member, wire in (("AttributeDefinitions", "attributeDefinitions"), ("KeySchema", "keySchema"))
+              if member not in params]
+    if absent:
+        count = f"{len(absent)} validation error{'s' if len(absent) > 1 else ''} detected: "
+        raise ValidationException(count + "; ".join(absent))
     if params.get("BillingMode") == "PAY_PER_REQUEST":
         if params.get("ProvisionedThroughput"):
             raise ValidationException(
@@ -206,6 +263,10 @@ def _check_create(params: dict) -> None:
             )
         _check_capacity(throughput)
     definitions = [d["AttributeName"] for d in params["AttributeDefinitions"]]
+    for index, name in enumerate(definitions):
+        if name in definitions[:index]:
+            # Same wording whether or not the types differ (ack-api-quirks DDB-TABLE-042).
+            raise ValidationException(f"Attribute Name is duplicated: {name}")
     schema = params["KeySchema"]
     keys = [k["AttributeName"] for k in schema]
     if len(keys) > len(definitions):

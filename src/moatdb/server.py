@@ -6,8 +6,11 @@ settings travel in the environment and ``create_app`` builds each worker's app f
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,11 +39,14 @@ class Settings:
     def to_environ(self) -> None:
         os.environ.update({
             "MOATDB_DATA_DIR": str(self.data_dir), "MOATDB_REGION": self.region,
+            "MOATDB_WORKERS": str(self.workers),
         })
 
 
 def create_app() -> Gateway:
     """The ASGI app of one worker, from the settings in the environment."""
+    if int(os.environ.get("MOATDB_WORKERS", "1")) > 1:
+        _die_with_parent()
     data_dir = Path(os.environ.get("MOATDB_DATA_DIR", ".moatdb"))
     region = os.environ.get("MOATDB_REGION", "us-east-1")
     store = SqliteStore(data_dir / DATABASE_FILE)
@@ -50,6 +56,9 @@ def create_app() -> Gateway:
 def serve(settings: Settings) -> None:
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     settings.to_environ()
+    # After a graceful shutdown uvicorn re-raises the signal that asked for it, under the handler
+    # that was there before; a no-op one makes SIGTERM end the command with status 0, as SIGINT does.
+    signal.signal(signal.SIGTERM, lambda *_: None)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(
         "moatdb.server:create_app",
@@ -65,3 +74,12 @@ def serve(settings: Settings) -> None:
         date_header=False,
         timeout_graceful_shutdown=5,
     )
+
+
+def _die_with_parent() -> None:
+    """A worker exits when its supervisor dies, even by ``kill -9``: no orphan keeps the port and
+    the database (Linux's PR_SET_PDEATHSIG; elsewhere the supervisor's own shutdown must do)."""
+    if sys.platform != "linux":
+        return
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

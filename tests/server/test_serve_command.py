@@ -147,17 +147,8 @@ def test_serve_creates_a_private_data_dir_and_database_files(tmp_path, serve, um
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
 
 
-SIGTERM_ONE_WORKER_BUG = (
-    "with --workers 1, uvicorn shuts down gracefully on SIGTERM and then re-raises the captured signal "
-    "(Server.capture_signals -> signal.raise_signal), so `moatdb serve` dies by SIGTERM (wait status -15) "
-    "instead of exiting 0; moatdb.server.serve does not turn it into a normal exit (with --workers 2 the "
-    "supervisor exits 0)"
-)
-
-
 @pytest.mark.parametrize("signum, workers", [
-    pytest.param(signal.SIGTERM, 1, id="SIGTERM-1-worker",
-                 marks=pytest.mark.xfail(strict=True, reason=SIGTERM_ONE_WORKER_BUG)),
+    pytest.param(signal.SIGTERM, 1, id="SIGTERM-1-worker"),
     pytest.param(signal.SIGTERM, 2, id="SIGTERM-2-workers"),
     pytest.param(signal.SIGINT, 1, id="SIGINT-1-worker"),
     pytest.param(signal.SIGINT, 2, id="SIGINT-2-workers"),
@@ -220,10 +211,6 @@ def test_a_client_signing_for_another_region_than_the_servers_is_refused(eu_serv
     assert "valid region" in error["Error"]["Message"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "moatdb.auth.credentials words a wrong-region scope as \"Credential should be scoped to a valid region, "
-    "not 'us-east-1'.\" (the older AWS wording); DynamoDB measured in 2026 answers \"Credential should be "
-    "scoped to a valid region. \" (region not named, trailing space)"))
 def test_a_client_signing_for_another_region_gets_dynamodbs_exact_message(eu_server):
     # Live capture against dynamodb.<region>.amazonaws.com, 2026-09-16 (a SigV4 conformance suite's
     # TestRequestChecks.test_scope_for_another_region_is_rejected): 400, InvalidSignatureException,
@@ -232,3 +219,19 @@ def test_a_client_signing_for_another_region_gets_dynamodbs_exact_message(eu_ser
     with pytest.raises(ClientError) as caught:
         ddb.list_tables()
     assert caught.value.response["Error"]["Message"] == "Credential should be scoped to a valid region. "
+
+
+def test_workers_die_with_their_supervisor_even_when_it_is_killed(serve):
+    # kill -9 of `moatdb serve --workers 2` must not leave orphan workers holding the port and the
+    # database (each worker asks Linux for PR_SET_PDEATHSIG).
+    srv = serve("--workers", "2")
+    client_for(srv.endpoint).list_tables()
+    workers = [pid for pid in srv.children() if b"moatdb" in Path(f"/proc/{pid}/cmdline").read_bytes()
+               or b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert workers
+    srv.process.kill()
+    srv.process.wait()
+    deadline = time.monotonic() + 5
+    while (left := [pid for pid in workers if running(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left

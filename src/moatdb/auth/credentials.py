@@ -78,7 +78,8 @@ class Identifier:
         access_key, _day, region, service, terminator = scope
         problems = []
         if region != self.region:
-            problems.append(f"Credential should be scoped to a valid region, not '{region}'. ")
+            # DynamoDB no longer names the region it expected (live capture, 2026).
+            problems.append("Credential should be scoped to a valid region. ")
         if service != self.service:
             problems.append(f"Credential should be scoped to correct service: '{self.service}'. ")
         if terminator != "aws4_request":
@@ -86,7 +87,7 @@ class Identifier:
                 f"Credential should be scoped with a valid terminator: 'aws4_request', not '{terminator}'. "
             )
         if problems:
-            raise InvalidSignatureException("".join(problems).rstrip())
+            raise InvalidSignatureException("".join(problems))  # each complaint ends ". ", kept
         return Caller(access_key=access_key, account=self.account, region=region)
 
 

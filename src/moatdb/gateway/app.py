@@ -26,19 +26,24 @@ from moatdb.services.dynamodb.service import DynamoDB
 
 log = logging.getLogger("moatdb.gateway")
 
-JSON_CONTENT_TYPES = (b"application/x-amz-json-1.0", b"application/json")
+JSON_10 = b"application/x-amz-json-1.0"
+JSON_CONTENT_TYPES = (JSON_10, b"application/json")
 TARGET_PREFIX = b"DynamoDB_20120810."
 # DynamoDB refuses bodies over 16 MB (BatchWriteItem's 25 x 400 KB fit well below).
 MAX_BODY = 16 * 1024 * 1024
 
+# Coral's answer to anything that is not a JSON POST: a bare XML body with no Content-Type.
 _UNKNOWN_OPERATION_404 = b"<UnknownOperationException/>\n"
+_CORS = ((b"access-control-allow-origin", b"*"),)
+# How long a browser may cache a preflight answer: DynamoDB's two days.
+_PREFLIGHT_MAX_AGE = (b"access-control-max-age", b"172800")
 
 
 class Gateway:
     def __init__(self, dynamodb: DynamoDB, identifier: Identifier):
         self.dynamodb = dynamodb
         self.identifier = identifier
-        self.region = identifier.region
+        self._health = f"healthy: dynamodb.{identifier.region}.amazonaws.com ".encode()
 
     async def __call__(self, scope, receive, send):
         kind = scope["type"]
@@ -48,7 +53,7 @@ class Gateway:
             await _lifespan(receive, send, self.dynamodb.close)
 
     async def _http(self, scope, receive, send):
-        target = content_type = authorization = date = None
+        target = content_type = authorization = date = origin = None
         for name, value in scope["headers"]:
             if name == b"x-amz-target":
                 target = value
@@ -58,28 +63,35 @@ class Gateway:
                 authorization = value
             elif name == b"x-amz-date" or (name == b"date" and date is None):
                 date = value
+            elif name == b"origin":
+                origin = value
         request_id = new_request_id()
+        # DynamoDB allows browsers from any origin; what they may do is for authorization to say.
+        cors = _CORS if origin is not None else ()
         try:
             body = await _read_body(receive)
         except AwsError as error:
-            await _reply(send, request_id, error.status, orjson.dumps(error.body()), close=True)
+            await _reply(send, request_id, error.status, orjson.dumps(error.body()), cors, close=True)
             return
 
-        if scope["method"] != "POST":
-            if scope["method"] == "GET" and scope["path"] == "/":
-                # DynamoDB's health answer, which load balancers and some SDK tooling probe.
-                await _reply(send, request_id, 200, f"healthy: dynamodb.{self.region}.amazonaws.com ".encode(),
-                             content_type=b"text/plain")
+        method = scope["method"]
+        if method != "POST":
+            if method == "GET":
+                # DynamoDB's health answer, on any path, which load balancers and SDK tooling probe.
+                await _reply(send, request_id, 200, self._health, cors, content_type=b"text/plain")
+            elif method == "OPTIONS" and origin is not None:
+                await _reply(send, request_id, 200, b"", cors + _preflight(scope["headers"]), content_type=None)
+            else:
+                await _reply(send, request_id, 404, _UNKNOWN_OPERATION_404, cors, content_type=None)
+            return
+        if content_type is None or content_type not in JSON_CONTENT_TYPES:
+            if body and not _is_json_type(content_type):
+                await _reply(send, request_id, 404, _UNKNOWN_OPERATION_404, cors, content_type=None)
                 return
-            await _reply(send, request_id, 404, _UNKNOWN_OPERATION_404)
-            return
-        if body and content_type not in JSON_CONTENT_TYPES and not _is_json_type(content_type):
-            await _reply(send, request_id, 404, _UNKNOWN_OPERATION_404)
-            return
-
         status, payload = self._dispatch(target, authorization, date, body, request_id)
-        await _reply(send, request_id, status, payload,
-                     content_type=b"application/x-amz-json-1.0")
+        # The reply is typed as the request was: application/json is answered as application/json.
+        await _reply(send, request_id, status, payload, cors,
+                     content_type=JSON_10 if content_type == JSON_10 else b"application/json")
 
     def _dispatch(self, target, authorization, date, body: bytes, request_id: str) -> tuple[int, bytes]:
         try:
@@ -133,15 +145,28 @@ async def _read_body(receive) -> bytes:
         chunks.append(chunk)
 
 
-async def _reply(send, request_id: str, status: int, body: bytes, *,
-                 content_type: bytes = b"application/x-amz-json-1.0", close: bool = False) -> None:
+def _preflight(headers) -> tuple:
+    """A CORS preflight's answer: the headers and method the browser asked for, allowed."""
+    allowed = [_PREFLIGHT_MAX_AGE]
+    for name, value in headers:
+        if name == b"access-control-request-headers":
+            allowed.append((b"access-control-allow-headers", value))
+        elif name == b"access-control-request-method":
+            allowed.append((b"access-control-allow-methods", value))
+    return tuple(allowed)
+
+
+async def _reply(send, request_id: str, status: int, body: bytes, extra: tuple = (), *,
+                 content_type: bytes | None = JSON_10, close: bool = False) -> None:
     headers = [
-        (b"content-type", content_type),
         (b"content-length", str(len(body)).encode()),
         (b"x-amzn-requestid", request_id.encode()),
         # botocore checks this checksum of the body on every DynamoDB reply.
         (b"x-amz-crc32", str(zlib.crc32(body)).encode()),
+        *extra,
     ]
+    if content_type is not None:
+        headers.append((b"content-type", content_type))
     if close:
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})

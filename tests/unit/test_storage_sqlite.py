@@ -435,3 +435,72 @@ def test_sqlite_fsync_durability_option(tmp_path):
         store.close()
     with pytest.raises(ValueError):
         SqliteStore(tmp_path / "moatdb.sqlite3", durability="sometimes")  # type: ignore[arg-type]
+
+
+# --- group commit -----------------------------------------------------------------------------
+
+
+def _in_a_loop(store: Store, body: Callable) -> object:
+    """Run ``body`` inside a running event loop with the store grouping commits on it."""
+    import asyncio
+
+    async def main():
+        store.group_commits(asyncio.get_running_loop())
+        return await body()
+
+    return asyncio.run(main())
+
+
+def test_grouped_writes_are_invisible_until_their_group_commits(store, other):
+    async def body():
+        put_all(store, [(b"a", b"", b"1")])
+        put_all(store, [(b"b", b"", b"2")])
+        pending = store.committed()
+        assert pending is not None
+        # Not acknowledged yet, so not visible: not to this worker's reader, not to another's.
+        assert store.read().get(1, b"a", b"") is None
+        assert other.read().get(1, b"b", b"") is None
+        await pending
+        assert store.committed() is None
+        return other.read().get(1, b"a", b""), other.read().get(1, b"b", b"")
+
+    assert _in_a_loop(store, body) == (b"1", b"2")
+
+
+def test_a_failed_transaction_in_a_group_undoes_only_its_own_writes(store):
+    async def body():
+        put_all(store, [(b"kept", b"", b"1")])
+        with pytest.raises(RuntimeError), store.write() as tx:
+            tx.put(1, b"undone", b"", b"2")
+            raise RuntimeError("the condition failed")
+        put_all(store, [(b"also-kept", b"", b"3")])
+        await store.committed()
+        reader = store.read()
+        return reader.get(1, b"kept", b""), reader.get(1, b"undone", b""), reader.get(1, b"also-kept", b"")
+
+    assert _in_a_loop(store, body) == (b"1", None, b"3")
+
+
+def test_a_later_transaction_in_a_group_reads_the_earlier_ones_writes(store):
+    # Serializability inside a group: a read-modify-write sees what the group wrote before it.
+    async def body():
+        for _ in range(5):
+            with store.write() as tx:
+                current = tx.get(1, b"counter", b"")
+                tx.put(1, b"counter", b"", str(int(current or b"0") + 1).encode())
+        await store.committed()
+        return store.read().get(1, b"counter", b"")
+
+    assert _in_a_loop(store, body) == b"5"
+
+
+def test_a_document_change_in_a_group_changes_the_generation_once_committed(store, other):
+    async def body():
+        before = other.generation()
+        with store.write() as tx:
+            tx.put_document("k", "n", b"v")
+        await store.committed()
+        return before, other.generation()
+
+    before, after = _in_a_loop(store, body)
+    assert before != after

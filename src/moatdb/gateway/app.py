@@ -8,6 +8,7 @@ logged and answered with an ``InternalServerError`` that reveals nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import zlib
 
@@ -23,6 +24,7 @@ from moatdb.errors import (
 )
 from moatdb.gateway.request_id import new_request_id
 from moatdb.services.dynamodb.service import DynamoDB
+from moatdb.storage.base import Store
 
 log = logging.getLogger("moatdb.gateway")
 
@@ -40,9 +42,10 @@ _PREFLIGHT_MAX_AGE = (b"access-control-max-age", b"172800")
 
 
 class Gateway:
-    def __init__(self, dynamodb: DynamoDB, identifier: Identifier):
+    def __init__(self, dynamodb: DynamoDB, identifier: Identifier, store: Store):
         self.dynamodb = dynamodb
         self.identifier = identifier
+        self.store = store
         self._health = f"healthy: dynamodb.{identifier.region}.amazonaws.com ".encode()
 
     async def __call__(self, scope, receive, send):
@@ -50,7 +53,10 @@ class Gateway:
         if kind == "http":
             await self._http(scope, receive, send)
         elif kind == "lifespan":
-            await _lifespan(receive, send, self.dynamodb.close)
+            await _lifespan(receive, send, self._start, self.dynamodb.close)
+
+    def _start(self) -> None:
+        self.store.group_commits(asyncio.get_running_loop())
 
     async def _http(self, scope, receive, send):
         target = content_type = authorization = date = origin = None
@@ -88,7 +94,18 @@ class Gateway:
             if body and not _is_json_type(content_type):
                 await _reply(send, request_id, 404, _UNKNOWN_OPERATION_404, cors, content_type=None)
                 return
+        writes = self.store.writes
         status, payload = self._dispatch(target, authorization, date, body, request_id)
+        if self.store.writes != writes:
+            # The request wrote: its reply waits for the group commit that makes it durable.
+            pending = self.store.committed()
+            if pending is not None:
+                try:
+                    await pending
+                except Exception:
+                    log.exception("request %s: commit failed", request_id)
+                    error = InternalServerError("Internal server error")
+                    status, payload = error.status, orjson.dumps(error.body())
         # The reply is typed as the request was: application/json is answered as application/json.
         await _reply(send, request_id, status, payload, cors,
                      content_type=JSON_10 if content_type == JSON_10 else b"application/json")
@@ -173,10 +190,11 @@ async def _reply(send, request_id: str, status: int, body: bytes, extra: tuple =
     await send({"type": "http.response.body", "body": body})
 
 
-async def _lifespan(receive, send, on_shutdown) -> None:
+async def _lifespan(receive, send, on_startup, on_shutdown) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            on_startup()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             on_shutdown()

@@ -17,7 +17,8 @@ transaction has committed, the data survives the process being killed (``kill -9
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Awaitable, Iterator
 from typing import Protocol
 
 Row = tuple[bytes, bytes, bytes]  # (partition, sort, value)
@@ -89,5 +90,17 @@ class Store(Protocol):
         """A number that changes whenever any document changes, in this process or another (a
         worker's cache of documents, such as table descriptions, is valid while it is unchanged).
         Cheap enough to call on every request: item writes do not change it."""
+
+    writes: int
+    """Write transactions ended successfully so far: a caller compares it before and after running
+    a request to learn whether the request wrote."""
+
+    def group_commits(self, loop: asyncio.AbstractEventLoop) -> None:
+        """From now on, write transactions that end in the same turn of ``loop`` commit together,
+        in a callback the store schedules on it. A write is then only durable once ``committed()``
+        has resolved, and must not be acknowledged before."""
+
+    def committed(self) -> Awaitable[None] | None:
+        """The pending group commit (raises what the commit raised), or None if none is pending."""
 
     def close(self) -> None: ...

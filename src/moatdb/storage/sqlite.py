@@ -19,6 +19,11 @@ killed (``kill -9``); only the checkpoint fsyncs, so a power loss or kernel cras
 transactions (never corrupt the file). ``durability="fsync"`` (``synchronous=FULL``) fsyncs the WAL
 on every commit, at the cost of a disk flush per write.
 
+Group commit (``group_commits``, which the server turns on): the write transactions that end in
+one turn of the event loop become savepoints of one SQLite transaction, committed by a callback
+after them; replies wait for that commit. Under load this shares one commit, and one WAL frame per
+page written several times, among all the writes of a turn (PutItem throughput rose by about half).
+
 Checkpoints (copying the WAL back into the database file, with its fsyncs) run on a thread of
 their own, not inside whichever request's COMMIT crosses the threshold: that keeps the fsync off
 the event loop, and sqlite3 releases the GIL while it waits on the disk.
@@ -36,13 +41,14 @@ one asyncio thread per process; a thread pool would have to share it under a loc
 
 from __future__ import annotations
 
+import asyncio
 import mmap
 import os
 import sqlite3
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -244,7 +250,12 @@ class _Write(_Reads):
         return cursor
 
     def __enter__(self) -> _Write:
-        self._conn.execute("BEGIN IMMEDIATE")
+        group = self._store._group
+        if group is None:
+            self._conn.execute("BEGIN IMMEDIATE")
+        else:
+            group.join()
+            self._conn.execute("SAVEPOINT w")
         return self
 
     def __exit__(
@@ -255,6 +266,16 @@ class _Write(_Reads):
         # next BEGIN IMMEDIATE would fail at once if another process has committed since.
         for cursor in self._cursors:
             cursor.close()
+        group = self._store._group
+        if group is not None:
+            # Grouped: this transaction's changes stay in the group's, which commits soon.
+            if exc_type is not None and conn.in_transaction:
+                conn.execute("ROLLBACK TO w")
+            conn.execute("RELEASE w")
+            if exc_type is None:
+                group.documents_changed |= self._documents_changed
+                self._store.writes += 1
+            return
         if exc_type is not None:
             # SQLite rolls back by itself on some errors (e.g. a full disk); don't mask the cause.
             if conn.in_transaction:
@@ -270,6 +291,7 @@ class _Write(_Reads):
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        self._store.writes += 1
         if generation is not None:
             self._store._announce(generation)
 
@@ -320,6 +342,8 @@ class SqliteStore:
         self._next_recheck = 0.0
         self._checkpointer = _Checkpointer(self._connect)
         self._checkpointer.start()
+        self._group: _Group | None = None
+        self.writes = 0  # write transactions ended so far (grouped ones included)
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: the sqlite3 module issues no implicit BEGIN; we do it ourselves.
@@ -368,16 +392,78 @@ class SqliteStore:
         # Both only ever grow, so their sum changes whenever either does.
         return self._signal.value() + self._db_generation
 
+    def group_commits(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Commit the write transactions of one event-loop turn together.
+
+        A write transaction then ends as a savepoint inside the group's SQLite transaction, and
+        the group commits in a callback scheduled on ``loop``: after every request that the loop
+        ran in this turn. Whoever acknowledges a write must first await ``committed()``.
+        Serializability holds (the writes still run one after another, in one SQLite write
+        transaction), and the fixed cost of a commit is shared by the group."""
+        self._group = _Group(self, loop)
+
+    def committed(self) -> Awaitable[None] | None:
+        """The commit of the open group (None when nothing waits to be committed)."""
+        group = self._group
+        return group.future if group is not None and group.open else None
+
+    def _commit_group(self) -> None:
+        group = self._group
+        assert group is not None
+        conn = self._writer
+        future, documents_changed = group.close()
+        try:
+            generation = None
+            if documents_changed:
+                conn.execute(_BUMP_GENERATION)
+                generation = conn.execute(_GENERATION).fetchall()[0][0]
+            conn.execute("COMMIT")
+        except BaseException as error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            future.set_exception(error)
+            return
+        future.set_result(None)
+        if generation is not None:
+            self._announce(generation)
+
     def _announce(self, db_generation: int) -> None:
         """After a commit that changed documents: tell every worker, this one included."""
         self._db_generation = db_generation
         self._signal.bump()
 
     def close(self) -> None:
+        if self._group is not None and self._group.open:
+            self._commit_group()
         self._checkpointer.stop()
         self._read.close()
         self._writer.close()
         self._signal.close()
+
+
+class _Group:
+    """The open group of write transactions that will commit together (see ``group_commits``)."""
+
+    def __init__(self, store: SqliteStore, loop: asyncio.AbstractEventLoop) -> None:
+        self._store = store
+        self._loop = loop
+        self.open = False
+        self.documents_changed = False
+        self.future: asyncio.Future = loop.create_future()
+
+    def join(self) -> None:
+        """A write transaction starts: open the group's SQLite transaction if it is the first."""
+        if not self.open:
+            self._store._writer.execute("BEGIN IMMEDIATE")
+            self.open = True
+            self.future = self._loop.create_future()
+            self._loop.call_soon(self._store._commit_group)
+
+    def close(self) -> tuple[asyncio.Future, bool]:
+        result = self.future, self.documents_changed
+        self.open = False
+        self.documents_changed = False
+        return result
 
 
 class _Signal:

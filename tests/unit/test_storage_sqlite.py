@@ -504,3 +504,12 @@ def test_a_document_change_in_a_group_changes_the_generation_once_committed(stor
 
     before, after = _in_a_loop(store, body)
     assert before != after
+
+
+def test_a_read_sees_a_write_another_worker_committed_just_before(store, other):
+    # The reader keeps its snapshot between commits; any commit, in any process, must end it.
+    reader = store.read()
+    for round_ in range(50):
+        assert reader.get(1, b"k", b"") == (str(round_ - 1).encode() if round_ else None)
+        put_all(other, [(b"k", b"", str(round_).encode())])
+        assert reader.get(1, b"k", b"") == str(round_).encode()

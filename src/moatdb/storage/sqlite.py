@@ -59,6 +59,7 @@ SCHEMA_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 10.0
 CHECKPOINT_INTERVAL_SECONDS = 0.25
 GENERATION_RECHECK_SECONDS = 1.0
+SNAPSHOT_SECONDS = 1.0
 
 # Per connection. The page cache is in KiB when negative; mmap lets reads use the OS page cache
 # without copying pages into SQLite's own cache.
@@ -149,10 +150,12 @@ class _Reads:
     def _rows(self, sql: str, params: tuple) -> Iterator:
         raise NotImplementedError
 
+    def _view(self) -> sqlite3.Connection:
+        """The connection to read from, its view of the data current."""
+        return self._conn
+
     def get(self, table: int, partition: bytes, sort: bytes) -> bytes | None:
-        # fetchall() runs the statement to completion, which resets it and so ends the implicit
-        # read transaction at once (fetchone() would leave it open until the cursor is freed).
-        rows = self._conn.execute(_GET, (table, partition, sort)).fetchall()
+        rows = self._view().execute(_GET, (table, partition, sort)).fetchall()
         return rows[0][0] if rows else None
 
     def query(
@@ -198,24 +201,47 @@ class _Reads:
         return self._rows(_SCANS[(start is not None, start_partition is not None, end_partition is not None)], params)
 
     def count(self, table: int) -> tuple[int, int]:
-        count, size = self._conn.execute(_COUNT, (table,)).fetchall()[0]
+        count, size = self._view().execute(_COUNT, (table,)).fetchall()[0]
         return count, size
 
     def document(self, kind: str, name: str) -> bytes | None:
-        rows = self._conn.execute(_DOCUMENT, (kind, name)).fetchall()
+        rows = self._view().execute(_DOCUMENT, (kind, name)).fetchall()
         return rows[0][0] if rows else None
 
     def documents(self, kind: str) -> Iterator[tuple[str, bytes]]:
         # Few and small: fetched at once, so no statement stays open.
-        return iter(self._conn.execute(_DOCUMENTS, (kind,)).fetchall())
+        return iter(self._view().execute(_DOCUMENTS, (kind,)).fetchall())
 
 
 class _Reader(_Reads):
+    """Point reads share one read transaction, kept open while no commit has happened anywhere.
+
+    Opening and closing SQLite's implicit read transaction costs half of a point read (two file
+    locks), so the reader keeps one snapshot and starts a new one as soon as any process commits
+    (the shared ``COMMITS`` counter changes; every commit bumps it before it is acknowledged), and
+    at least every ``SNAPSHOT_SECONDS`` in case a process died between its commit and its bump.
+    A read therefore sees every acknowledged write."""
+
+    _signals: _Signals
+
     def __init__(self, conn: sqlite3.Connection, connect: Callable[[], sqlite3.Connection]) -> None:
         super().__init__(conn)
         self._connect = connect
         self._idle: list[sqlite3.Connection] = []  # iterator connections with no open statement
         self._pool: list[sqlite3.Connection] = []
+        self._commits = -1
+        self._expires = 0.0
+
+    def _view(self) -> sqlite3.Connection:
+        commits = self._signals.value(_Signals.COMMITS)
+        conn = self._conn
+        if commits != self._commits or time.monotonic() >= self._expires:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+            conn.execute("BEGIN")  # the snapshot itself is taken by the first read after it
+            self._commits = commits
+            self._expires = time.monotonic() + SNAPSHOT_SECONDS
+        return conn
 
     def _rows(self, sql: str, params: tuple) -> Iterator:
         if self._idle:
@@ -231,6 +257,8 @@ class _Reader(_Reads):
             self._idle.append(conn)
 
     def close(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("COMMIT")
         for conn in (self._conn, *self._pool):
             conn.close()
 
@@ -292,8 +320,7 @@ class _Write(_Reads):
                 conn.execute("ROLLBACK")
             raise
         self._store.writes += 1
-        if generation is not None:
-            self._store._announce(generation)
+        self._store._committed(generation)
 
     def put(self, table: int, partition: bytes, sort: bytes, value: bytes) -> None:
         self._conn.execute(_PUT, (table, partition, sort, value))
@@ -337,7 +364,8 @@ class SqliteStore:
         except BaseException:
             self._writer.close()
             raise
-        self._signal = _Signal(self.path.with_name(self.path.name + "-generation"))
+        self._signals = _Signals(self.path.with_name(self.path.name + "-generation"))
+        self._read._signals = self._signals
         self._db_generation = 0
         self._next_recheck = 0.0
         self._checkpointer = _Checkpointer(self._connect)
@@ -387,10 +415,10 @@ class SqliteStore:
     def generation(self) -> int:
         now = time.monotonic()
         if now >= self._next_recheck:
-            self._db_generation = self._read._conn.execute(_GENERATION).fetchall()[0][0]
+            self._db_generation = self._writer.execute(_GENERATION).fetchall()[0][0]
             self._next_recheck = now + GENERATION_RECHECK_SECONDS
         # Both only ever grow, so their sum changes whenever either does.
-        return self._signal.value() + self._db_generation
+        return self._signals.value(_Signals.DOCUMENTS) + self._db_generation
 
     def group_commits(self, loop: asyncio.AbstractEventLoop) -> None:
         """Commit the write transactions of one event-loop turn together.
@@ -423,14 +451,17 @@ class SqliteStore:
                 conn.execute("ROLLBACK")
             future.set_exception(error)
             return
+        # Readers must be told before anyone is: the acknowledgement follows the future.
+        self._committed(generation)
         future.set_result(None)
-        if generation is not None:
-            self._announce(generation)
 
-    def _announce(self, db_generation: int) -> None:
-        """After a commit that changed documents: tell every worker, this one included."""
-        self._db_generation = db_generation
-        self._signal.bump()
+    def _committed(self, db_generation: int | None) -> None:
+        """After a commit: tell every worker (this one included) that its snapshot is old, and
+        that documents changed when they did (``db_generation`` is then the new generation)."""
+        self._signals.bump(_Signals.COMMITS)
+        if db_generation is not None:
+            self._db_generation = db_generation
+            self._signals.bump(_Signals.DOCUMENTS)
 
     def close(self) -> None:
         if self._group is not None and self._group.open:
@@ -438,7 +469,7 @@ class SqliteStore:
         self._checkpointer.stop()
         self._read.close()
         self._writer.close()
-        self._signal.close()
+        self._signals.close()
 
 
 class _Group:
@@ -466,26 +497,30 @@ class _Group:
         return result
 
 
-class _Signal:
-    """A counter in a shared memory-mapped file: bumped after document changes, polled per request.
+class _Signals:
+    """Counters in a shared memory-mapped file, bumped by whichever process changed something and
+    polled by every process for the price of a memory load: ``DOCUMENTS`` after a commit that
+    changed documents, ``COMMITS`` after every commit.
 
     Two workers bumping at once may both write the same value; it still differs from what the
     others last saw, and "changed" is all a reader needs."""
 
+    DOCUMENTS, COMMITS = 0, 8
+
     def __init__(self, path: Path) -> None:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            if os.fstat(fd).st_size < 8:
-                os.ftruncate(fd, 8)
-            self._map = mmap.mmap(fd, 8)
+            if os.fstat(fd).st_size < 16:
+                os.ftruncate(fd, 16)
+            self._map = mmap.mmap(fd, 16)
         finally:
             os.close(fd)
 
-    def value(self) -> int:
-        return struct.unpack_from("<Q", self._map)[0]
+    def value(self, offset: int) -> int:
+        return struct.unpack_from("<Q", self._map, offset)[0]
 
-    def bump(self) -> None:
-        struct.pack_into("<Q", self._map, 0, (self.value() + 1) & 0xFFFF_FFFF_FFFF_FFFF)
+    def bump(self, offset: int) -> None:
+        struct.pack_into("<Q", self._map, offset, (self.value(offset) + 1) & 0xFFFF_FFFF_FFFF_FFFF)
 
     def close(self) -> None:
         self._map.close()

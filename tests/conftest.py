@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +16,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
-REGION = "us-east-1"
-ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
-SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+# tests.helpers asserts for the tests that call it: let pytest explain its failures as in a test module.
+pytest.register_assert_rewrite("tests.helpers")
+
+from tests.helpers import ACCESS_KEY, REGION, SECRET_KEY, create_table  # noqa: E402
 
 
 def free_port() -> int:
@@ -102,28 +103,37 @@ def table_name() -> str:
 @pytest.fixture
 def table(ddb, table_name) -> Iterator[str]:
     """A fresh table with a string partition key ``pk`` and string sort key ``sk``."""
-    ddb.create_table(
-        TableName=table_name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                              {"AttributeName": "sk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    yield table_name
+    yield create_table(ddb, "S", name=table_name)
     ddb.delete_table(TableName=table_name)
 
 
 @pytest.fixture
 def hash_table(ddb, table_name) -> Iterator[str]:
     """A fresh table with only a string partition key ``pk``."""
-    ddb.create_table(
-        TableName=table_name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    yield table_name
+    yield create_table(ddb, None, name=table_name)
     ddb.delete_table(TableName=table_name)
+
+
+@pytest.fixture
+def make_table(ddb) -> Iterator[Callable[..., str]]:
+    """Creates tables keyed by ``pk`` (of ``partition`` type) and, unless None, ``sk`` (of ``sort`` type),
+    and deletes them at the end of the test."""
+    created: list[str] = []
+
+    def make(sort: str | None = "S", partition: str = "S") -> str:
+        created.append(create_table(ddb, sort, partition))
+        return created[-1]
+
+    yield make
+    for name in created:
+        ddb.delete_table(TableName=name)
+
+
+@pytest.fixture(scope="session")
+def raw_ddb(server):
+    """A client that sends what it is given (no client-side parameter validation), so the server, not
+    botocore, judges malformed requests."""
+    return client_for(server.endpoint, parameter_validation=False)
 
 
 def aws_cli_env(endpoint: str) -> dict:

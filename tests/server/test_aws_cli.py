@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REGION, aws_cli_env
+from tests.conftest import aws_cli_env
+from tests.helpers import REGION
 
 AWS = str(Path(sys.executable).parent / "aws")
 

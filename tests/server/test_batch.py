@@ -4,61 +4,17 @@ duplicates, missing tables, whole-batch validation and consumed capacity, throug
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import client_for
-
-
-@pytest.fixture
-def make_table(ddb) -> Iterator[Callable[..., str]]:
-    """Creates tables keyed by ``pk`` (of ``partition`` type) and, unless None, ``sk``."""
-    created: list[str] = []
-
-    def make(sort: str | None = "S", partition: str = "S") -> str:
-        name = f"t-{uuid.uuid4().hex[:12]}"
-        schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
-        definitions = [{"AttributeName": "pk", "AttributeType": partition}]
-        if sort is not None:
-            schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
-            definitions.append({"AttributeName": "sk", "AttributeType": sort})
-        ddb.create_table(
-            TableName=name, KeySchema=schema, AttributeDefinitions=definitions, BillingMode="PAY_PER_REQUEST"
-        )
-        created.append(name)
-        return name
-
-    yield make
-    for name in created:
-        ddb.delete_table(TableName=name)
+from tests.helpers import body, expect_error
 
 
 @pytest.fixture
 def two(make_table) -> tuple[str, str]:
     """A table keyed by pk + sk and one keyed by pk alone."""
     return make_table("S"), make_table(None)
-
-
-@pytest.fixture(scope="module")
-def raw(server):
-    """A client that sends what it is given: no client-side parameter validation."""
-    return client_for(server.endpoint, parameter_validation=False)
-
-
-def body(reply: dict) -> dict:
-    return {name: value for name, value in reply.items() if name != "ResponseMetadata"}
-
-
-def expect_error(call, code: str, message: str, **params) -> ClientError:
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    error = caught.value.response
-    assert error["Error"]["Code"] == code
-    assert error["Error"]["Message"] == message
-    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
-    return caught.value
 
 
 def count(ddb, table: str) -> int:
@@ -250,10 +206,10 @@ INVALID_PUTS = [
 
 
 @pytest.mark.parametrize(("item", "message"), INVALID_PUTS, ids=[message for _, message in INVALID_PUTS])
-def test_an_invalid_item_fails_the_whole_batch_and_nothing_is_written(raw, ddb, two, item, message):
+def test_an_invalid_item_fails_the_whole_batch_and_nothing_is_written(raw_ddb, ddb, two, item, message):
     ranged_table, hash_table = two
     expect_error(
-        raw.batch_write_item,
+        raw_ddb.batch_write_item,
         "ValidationException",
         message,
         RequestItems={
@@ -264,11 +220,11 @@ def test_an_invalid_item_fails_the_whole_batch_and_nothing_is_written(raw, ddb, 
     assert (count(ddb, ranged_table), count(ddb, hash_table)) == (0, 0)
 
 
-def test_an_invalid_value_is_reported_before_a_missing_table(raw):
+def test_an_invalid_value_is_reported_before_a_missing_table(raw_ddb):
     # dynalite's BatchWriteItem tests, recorded against AWS: values are checked with the request,
     # before any table is looked up.
     expect_error(
-        raw.batch_write_item,
+        raw_ddb.batch_write_item,
         "ValidationException",
         "One or more parameter values were invalid: An string set  may not be empty",
         RequestItems={f"missing-{uuid.uuid4().hex[:8]}": [put(hashed("a", x={"SS": []}))]},

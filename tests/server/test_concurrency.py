@@ -21,6 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import Server, client_for, free_port
+from tests.helpers import create_table
 
 THREADS = 8
 PER_THREAD = 50
@@ -37,11 +38,7 @@ def racing_server(request, tmp_path_factory) -> Iterator[Server]:
 @pytest.fixture
 def counter_table(racing_server) -> Iterator[str]:
     ddb = client_for(racing_server.endpoint)
-    name = f"race-{uuid.uuid4().hex[:8]}"
-    ddb.create_table(
-        TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
-    )
+    name = create_table(ddb, None, name=f"race-{uuid.uuid4().hex[:8]}")
     yield name
     ddb.delete_table(TableName=name)
 

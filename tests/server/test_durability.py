@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import Server, client_for, free_port
+from tests.helpers import create_table
 
 WRITERS = 4
 MIN_RUN_SECONDS = 1.0
@@ -138,10 +139,7 @@ def test_every_acknowledged_write_survives_kill_minus_nine_mid_stream(tmp_path, 
     try:
         ddb = client_for(server.endpoint)
         table = "crash-test"
-        ddb.create_table(
-            TableName=table, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
-        )
+        create_table(ddb, None, name=table)
         before = ddb.describe_table(TableName=table)["Table"]
 
         ledgers = [Ledger() for _ in range(WRITERS)]

@@ -9,47 +9,16 @@ test/*.js and ScyllaDB Alternator's test/alternator/*.py, both run against AWS.
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError
 
-INVALID = "One or more parameter values were invalid: "
+from tests.helpers import INVALID, L, M, N, S, error, invalid, stored
+
 MISSING_ATTRIBUTE = "The provided expression refers to an attribute that does not exist in the item"
 INVALID_PATH = "The document path provided in the update expression is invalid for update"
 INCORRECT_TYPE = "An operand in the update expression has an incorrect data type"
 OVERFLOW = "Number overflow. Attempting to store a number with magnitude larger than supported range"
 
 
-def S(text: str) -> dict:
-    return {"S": text}
-
-
-def N(text: str) -> dict:
-    return {"N": text}
-
-
-def L(*elements: dict) -> dict:
-    return {"L": list(elements)}
-
-
-def M(**members: dict) -> dict:
-    return {"M": members}
-
-
-def error(call, *args, **params) -> tuple[str, str, int]:
-    """(code, message, HTTP status) of a call that must fail."""
-    with pytest.raises(ClientError) as raised:
-        call(*args, **params)
-    response = raised.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def invalid(message: str) -> tuple[str, str, int]:
-    return "ValidationException", message, 400
-
-
-def stored(ddb, table: str, key: dict) -> dict | None:
-    return ddb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
-
-
+# Not test_item_values' unordered (one value, sets at every depth): a whole item, top-level sets only.
 def sets_sorted(item: dict) -> dict:
     """The item with its top-level sets' members sorted (DynamoDB keeps no order in a set)."""
     return {name: {tag: sorted(member) if tag in ("SS", "NS", "BS") else member for tag, member in value.items()}

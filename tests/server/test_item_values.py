@@ -8,53 +8,9 @@ captured against AWS), as values.py and numbers.py reproduce them.
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-import uuid
-
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-from botocore.exceptions import ClientError
 
-from tests.conftest import ACCESS_KEY, REGION, SECRET_KEY
-
-INVALID = "One or more parameter values were invalid: "
-KEY_MISMATCH = "The provided key element does not match the schema"
-
-
-def S(text: str) -> dict:
-    return {"S": text}
-
-
-def N(text: str) -> dict:
-    return {"N": text}
-
-
-def B(data: bytes) -> dict:
-    return {"B": data}
-
-
-def M(**members: dict) -> dict:
-    return {"M": members}
-
-
-def L(*elements: dict) -> dict:
-    return {"L": list(elements)}
-
-
-def error(call, **params) -> tuple[str, str, int]:
-    """(code, message, HTTP status) of a call that must fail."""
-    with pytest.raises(ClientError) as raised:
-        call(**params)
-    response = raised.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def stored(ddb, table: str, key: dict) -> dict | None:
-    return ddb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+from tests.helpers import INVALID, KEY_MISMATCH, B, L, M, N, S, error, signed, stored
 
 
 def unordered(value: dict) -> dict:
@@ -69,34 +25,10 @@ def unordered(value: dict) -> dict:
     return value
 
 
-def raw(server, operation: str, payload: dict) -> tuple[int, dict]:
-    """Send a hand-written JSON body (boto3 refuses to send some malformed values) with a SigV4
-    signature; answer (status, decoded body)."""
-    data = json.dumps(payload).encode()
-    request = AWSRequest(method="POST", url=server.endpoint + "/", data=data, headers={
-        "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"DynamoDB_20120810.{operation}"})
-    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "dynamodb", REGION).add_auth(request)
-    sent = urllib.request.Request(server.endpoint + "/", data=data, headers=dict(request.headers), method="POST")
-    try:
-        with urllib.request.urlopen(sent, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as failed:
-        return failed.code, json.loads(failed.read())
-
-
 @pytest.fixture
-def nb_table(ddb):
+def nb_table(make_table) -> str:
     """A table with a number partition key ``pk`` and a binary sort key ``sk``."""
-    name = f"nb-{uuid.uuid4().hex[:12]}"
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "N"},
-                              {"AttributeName": "sk", "AttributeType": "B"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    yield name
-    ddb.delete_table(TableName=name)
+    return make_table("B", "N")
 
 
 def nested_maps(levels: int) -> dict:
@@ -308,7 +240,8 @@ def test_invalid_values_are_refused_before_the_table_is_looked_up(ddb, table_nam
 ])
 def test_a_value_with_no_type_or_several_types_is_refused(server, hash_table, value, message):
     # dynalite test/putItem.js ("empty key type", "multiple types"); boto3 refuses to send these.
-    status, reply = raw(server, "PutItem", {"TableName": hash_table, "Item": {"pk": {"S": "p"}, "v": value}})
+    answer = signed(server, "PutItem", {"TableName": hash_table, "Item": {"pk": {"S": "p"}, "v": value}})
+    status, reply = answer.status, answer.json()
     assert status == 400
     assert reply["__type"] == "com.amazon.coral.validate#ValidationException"
     assert reply["message"] == message

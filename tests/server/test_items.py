@@ -10,44 +10,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from botocore.exceptions import ClientError
 
-INVALID = "One or more parameter values were invalid: "
-KEY_MISMATCH = "The provided key element does not match the schema"
+from tests.helpers import INVALID, KEY_MISMATCH, N, S, body, error, failure, stored
+
 CONDITION_FAILED = ("ConditionalCheckFailedException", "The conditional request failed", 400)
 NOT_FOUND = ("ResourceNotFoundException", "Requested resource not found", 400)
-
-
-def S(text: str) -> dict:
-    return {"S": text}
-
-
-def N(text: str) -> dict:
-    return {"N": text}
-
-
-def error(call, **params) -> tuple[str, str, int]:
-    """(code, message, HTTP status) of a call that must fail."""
-    with pytest.raises(ClientError) as raised:
-        call(**params)
-    response = raised.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def failure(call, **params) -> dict:
-    """The whole error response of a call that must fail."""
-    with pytest.raises(ClientError) as raised:
-        call(**params)
-    return raised.value.response
-
-
-def body(response: dict) -> dict:
-    """A reply without boto3's ResponseMetadata: what DynamoDB put in the body."""
-    return {name: value for name, value in response.items() if name != "ResponseMetadata"}
-
-
-def stored(ddb, table: str, key: dict) -> dict | None:
-    return ddb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
 
 
 KEY = {"pk": S("p"), "sk": S("s")}

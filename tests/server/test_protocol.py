@@ -7,26 +7,18 @@ test/connection.js, test/listTables.js, test/helpers.js) unless a comment names 
 
 from __future__ import annotations
 
-import http.client
-import json
 import re
 import sqlite3
 import zlib
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import boto3
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.conftest import ACCESS_KEY, REGION, SECRET_KEY, Server, client_for, free_port
+from tests.conftest import Server, client_for, free_port
+from tests.helpers import ACCESS_KEY, JSON_10, REGION, SECRET_KEY, TARGET, Reply, create_table, send, signed
 
-TARGET = "DynamoDB_20120810."
-JSON_10 = "application/x-amz-json-1.0"
 REQUEST_ID = re.compile(r"[0-9A-Z]{52}")
 # Scoped to the server's region and service; the signature itself is not verified yet.
 AUTH = (f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/{REGION}/dynamodb/aws4_request, "
@@ -38,28 +30,6 @@ SERIALIZATION = {"__type": "com.amazon.coral.service#SerializationException"}
 MISSING_TOKEN = {"__type": "com.amazon.coral.service#MissingAuthenticationTokenException",
                  "message": "Request is missing Authentication Token"}
 NOT_FOUND_XML = b"<UnknownOperationException/>\n"
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]  # names lower-cased
-    body: bytes
-
-    def json(self) -> dict:
-        return json.loads(self.body)
-
-
-def send(server, *, method: str = "POST", path: str = "/", body: bytes = b"", headers: dict | None = None) -> Reply:
-    """One raw HTTP request, exactly as given (http.client adds only Host and Content-Length)."""
-    url = urlsplit(server.endpoint)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
-    finally:
-        conn.close()
 
 
 def call(server, operation: str | None, body: bytes, *, auth: str | None = AUTH, date: str | None = DATE,
@@ -75,14 +45,6 @@ def call(server, operation: str | None, body: bytes, *, auth: str | None = AUTH,
     if date is not None:
         headers["X-Amz-Date"] = date
     return send(server, body=body, headers=headers)
-
-
-def signed(server, operation: str, params: dict, *, region: str = REGION, service: str = "dynamodb") -> Reply:
-    """A request signed by botocore's own SigV4 signer, as an SDK would send it."""
-    request = AWSRequest(method="POST", url=server.endpoint + "/", data=json.dumps(params).encode(),
-                         headers={"Content-Type": JSON_10, "X-Amz-Target": TARGET + operation})
-    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), service, region).add_auth(request)
-    return send(server, body=request.body, headers=dict(request.headers.items()))
 
 
 def assert_envelope(reply: Reply) -> None:
@@ -429,9 +391,7 @@ def test_an_internal_failure_is_a_500_that_reveals_nothing_of_the_server(broken_
     # No request can make a healthy moatdb fail on its own, so the store is damaged from outside: the
     # items table of the SQLite file is renamed away while the server runs.
     client = client_for(broken_store_server.endpoint)
-    client.create_table(TableName="victim", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                        BillingMode="PAY_PER_REQUEST")
+    create_table(client, None, name="victim")
     (database,) = broken_store_server.data_dir.glob("*.sqlite3")
     with sqlite3.connect(database) as conn:
         conn.execute("ALTER TABLE items RENAME TO items_lost")

@@ -8,9 +8,8 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.conftest import client_for
+from tests.helpers import all_pages, create_table, expect_error, put_items
 
 MiB = 1024 * 1024
 RCU_BYTES = 4096
@@ -60,66 +59,9 @@ def returned(kind: str, value: object) -> object:
     return Decimal(value) if kind == "N" else value
 
 
+# Not tests.helpers.stored (an item read back): a sort-key value we stored, comparable as returned() is.
 def stored(kind: str, value: object) -> object:
     return Decimal(value) if kind == "N" else value
-
-
-@pytest.fixture
-def make_table(ddb) -> Iterator[Callable[..., str]]:
-    """Creates tables with ``pk`` of ``partition`` type and, unless None, ``sk`` of ``sort`` type."""
-    created: list[str] = []
-
-    def make(sort: str | None = "S", partition: str = "S") -> str:
-        name = f"t-{uuid.uuid4().hex[:12]}"
-        schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
-        definitions = [{"AttributeName": "pk", "AttributeType": partition}]
-        if sort is not None:
-            schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
-            definitions.append({"AttributeName": "sk", "AttributeType": sort})
-        ddb.create_table(
-            TableName=name, KeySchema=schema, AttributeDefinitions=definitions, BillingMode="PAY_PER_REQUEST"
-        )
-        created.append(name)
-        return name
-
-    yield make
-    for name in created:
-        ddb.delete_table(TableName=name)
-
-
-@pytest.fixture(scope="module")
-def raw(server):
-    """A client that sends what it is given: no client-side parameter validation."""
-    return client_for(server.endpoint, parameter_validation=False)
-
-
-def put_items(ddb, table: str, items: list[dict]) -> None:
-    for start in range(0, len(items), 25):
-        reply = ddb.batch_write_item(
-            RequestItems={table: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
-        )
-        assert reply["UnprocessedItems"] == {}
-
-
-def query_pages(ddb, **params) -> list[dict]:
-    """Every page of a query, following LastEvaluatedKey until there is none."""
-    pages = []
-    for _ in range(1000):
-        page = ddb.query(**params)
-        pages.append(page)
-        if "LastEvaluatedKey" not in page:
-            return pages
-        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    raise AssertionError("the query never stopped returning LastEvaluatedKey")
-
-
-def expect_error(call, code: str, message: str, **params) -> None:
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    error = caught.value.response
-    assert error["Error"]["Code"] == code
-    assert error["Error"]["Message"] == message
-    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def filled(ddb, make_table, kind: str) -> str:
@@ -293,8 +235,8 @@ def test_limit_pages_through_a_partition_exactly_once_in_both_directions(ddb, ma
     table = make_table("N")
     put_items(ddb, table, [{"pk": {"S": "p"}, "sk": {"N": str(i)}} for i in range(10)])
     put_items(ddb, table, [{"pk": {"S": "q"}, "sk": {"N": str(i)}} for i in range(3)])
-    pages = query_pages(
-        ddb,
+    pages = all_pages(
+        ddb.query,
         TableName=table,
         KeyConditionExpression="pk = :p",
         Limit=3,
@@ -313,8 +255,8 @@ def test_limit_pages_through_a_partition_exactly_once_in_both_directions(ddb, ma
 def test_paging_stays_within_the_sort_key_condition(ddb, make_table, forward):
     table = make_table("N")
     put_items(ddb, table, [{"pk": {"S": "p"}, "sk": {"N": str(i)}} for i in range(20)])
-    pages = query_pages(
-        ddb,
+    pages = all_pages(
+        ddb.query,
         TableName=table,
         KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
         Limit=4,
@@ -501,8 +443,8 @@ def test_a_page_may_return_no_items_yet_a_last_evaluated_key(ddb, colours):
 
 
 def test_filtered_paging_returns_every_match_once(ddb, colours):
-    pages = query_pages(
-        ddb,
+    pages = all_pages(
+        ddb.query,
         TableName=colours,
         KeyConditionExpression="pk = :p",
         FilterExpression="info.w >= :s",
@@ -631,7 +573,7 @@ def test_select_all_attributes_and_specific_attributes(ddb, colours):
         ),
     ],
 )
-def test_select_errors(raw, table, select, projection, message):
+def test_select_errors(raw_ddb, table, select, projection, message):
     params = {
         "TableName": table,
         "KeyConditionExpression": "pk = :p",
@@ -640,7 +582,7 @@ def test_select_errors(raw, table, select, projection, message):
     }
     if projection is not None:
         params["ProjectionExpression"] = projection
-    expect_error(raw.query, "ValidationException", message, **params)
+    expect_error(raw_ddb.query, "ValidationException", message, **params)
 
 
 @pytest.mark.parametrize(
@@ -828,16 +770,7 @@ def item_size(item: dict) -> int:
 @pytest.fixture(scope="module")
 def big_partition(ddb, server) -> Iterator[tuple[str, int]]:
     """~2.6 MB in one partition: 40 items of 64 KB."""
-    name = f"t-{uuid.uuid4().hex[:12]}"
-    ddb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-    )
+    name = create_table(ddb)
     items = [
         {"pk": {"S": "big"}, "sk": {"S": f"{i:03d}"}, "data": {"S": "x" * BIG_DATA}} for i in range(BIG_ITEMS)
     ]
@@ -862,8 +795,8 @@ def test_a_query_page_holds_at_most_about_one_megabyte(ddb, big_partition):
 @pytest.mark.parametrize("forward", [True, False])
 def test_paging_a_large_partition_returns_every_item_exactly_once(ddb, big_partition, forward):
     table, _ = big_partition
-    pages = query_pages(
-        ddb,
+    pages = all_pages(
+        ddb.query,
         TableName=table,
         KeyConditionExpression="pk = :p",
         ScanIndexForward=forward,

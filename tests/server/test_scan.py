@@ -8,70 +8,21 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.conftest import client_for
+from tests.helpers import all_pages, create_table, expect_error, put_items
 
 MiB = 1024 * 1024
 ITEMS = 500
-
-
-@pytest.fixture(scope="module")
-def raw(server):
-    """A client that sends what it is given: no client-side parameter validation."""
-    return client_for(server.endpoint, parameter_validation=False)
-
-
-def create_table(ddb, sort: bool = False) -> str:
-    name = f"t-{uuid.uuid4().hex[:12]}"
-    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
-    definitions = [{"AttributeName": "pk", "AttributeType": "S"}]
-    if sort:
-        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
-        definitions.append({"AttributeName": "sk", "AttributeType": "N"})
-    ddb.create_table(
-        TableName=name, KeySchema=schema, AttributeDefinitions=definitions, BillingMode="PAY_PER_REQUEST"
-    )
-    return name
-
-
-def put_items(ddb, table: str, items: list[dict]) -> None:
-    for start in range(0, len(items), 25):
-        reply = ddb.batch_write_item(
-            RequestItems={table: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
-        )
-        assert reply["UnprocessedItems"] == {}
-
-
-def scan_pages(ddb, **params) -> list[dict]:
-    """Every page of a scan, following LastEvaluatedKey until there is none."""
-    pages = []
-    for _ in range(2000):
-        page = ddb.scan(**params)
-        pages.append(page)
-        if "LastEvaluatedKey" not in page:
-            return pages
-        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    raise AssertionError("the scan never stopped returning LastEvaluatedKey")
 
 
 def keys_of(pages: list[dict]) -> list[str]:
     return [item["pk"]["S"] for page in pages for item in page["Items"]]
 
 
-def expect_error(call, code: str, message: str, **params) -> None:
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    error = caught.value.response
-    assert error["Error"]["Code"] == code
-    assert error["Error"]["Message"] == message
-    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
-
-
 @pytest.fixture(scope="module")
 def many(ddb) -> Iterator[str]:
     """500 small items, one per partition, half of them red."""
-    table = create_table(ddb)
+    table = create_table(ddb, None)
     put_items(
         ddb,
         table,
@@ -99,7 +50,7 @@ def test_scan_returns_every_item_once_in_a_single_page(ddb, many):
 
 @pytest.mark.parametrize("limit", [1, 37, 499, 500])
 def test_limit_pages_return_every_item_exactly_once(ddb, many, limit):
-    pages = scan_pages(ddb, TableName=many, Limit=limit)
+    pages = all_pages(ddb.scan, TableName=many, Limit=limit)
     got = keys_of(pages)
     assert sorted(got) == ALL_KEYS  # nothing twice, nothing missing
     assert all(page["Count"] == page["ScannedCount"] <= limit for page in pages)
@@ -111,7 +62,7 @@ def test_limit_pages_return_every_item_exactly_once(ddb, many, limit):
 
 def test_scan_order_is_stable_between_pages_and_a_full_scan(ddb, many):
     whole = [item["pk"]["S"] for item in ddb.scan(TableName=many)["Items"]]
-    assert keys_of(scan_pages(ddb, TableName=many, Limit=64)) == whole
+    assert keys_of(all_pages(ddb.scan, TableName=many, Limit=64)) == whole
 
 
 def test_boto3_paginator_returns_every_item_once(ddb, many):
@@ -121,14 +72,14 @@ def test_boto3_paginator_returns_every_item_once(ddb, many):
 
 
 def test_scan_of_a_table_with_sort_keys_returns_each_partition_in_sort_key_order(ddb):
-    table = create_table(ddb, sort=True)
+    table = create_table(ddb, "N")
     try:
         put_items(
             ddb,
             table,
             [{"pk": {"S": f"p{p}"}, "sk": {"N": str(s)}} for p in range(5) for s in (10, -3, 2.5, 100, 0)],
         )
-        pages = scan_pages(ddb, TableName=table, Limit=3)
+        pages = all_pages(ddb.scan, TableName=table, Limit=3)
         items = [(item["pk"]["S"], float(item["sk"]["N"])) for page in pages for item in page["Items"]]
         assert Counter(items) == Counter((f"p{p}", float(s)) for p in range(5) for s in (10, -3, 2.5, 100, 0))
         for p in range(5):
@@ -153,7 +104,7 @@ def test_scan_of_an_empty_table(ddb, table):
 @pytest.mark.parametrize("total", [1, 2, 4, 7])
 def test_parallel_scan_segments_are_disjoint_and_cover_the_table(ddb, many, total):
     segments = [
-        keys_of(scan_pages(ddb, TableName=many, Segment=segment, TotalSegments=total, Limit=50))
+        keys_of(all_pages(ddb.scan, TableName=many, Segment=segment, TotalSegments=total, Limit=50))
         for segment in range(total)
     ]
     union = [key for keys in segments for key in keys]
@@ -163,7 +114,7 @@ def test_parallel_scan_segments_are_disjoint_and_cover_the_table(ddb, many, tota
 
 def test_each_segment_pages_within_itself(ddb, many):
     whole = ddb.scan(TableName=many, Segment=2, TotalSegments=4)["Items"]
-    paged = keys_of(scan_pages(ddb, TableName=many, Segment=2, TotalSegments=4, Limit=7))
+    paged = keys_of(all_pages(ddb.scan, TableName=many, Segment=2, TotalSegments=4, Limit=7))
     assert paged == [item["pk"]["S"] for item in whole]
 
 
@@ -222,10 +173,10 @@ def test_exclusive_start_key_from_another_segment_is_refused(ddb, many):
         ),
     ],
 )
-def test_segment_errors_carry_aws_messages(raw, many, params, message):
+def test_segment_errors_carry_aws_messages(raw_ddb, many, params, message):
     # Wording: dynalite's scan tests (recorded against AWS) for the first three; the model's
     # constraints (Segment 0..999999, TotalSegments 1..1000000) in Coral's words for the others.
-    expect_error(raw.scan, "ValidationException", message, TableName=many, **params)
+    expect_error(raw_ddb.scan, "ValidationException", message, TableName=many, **params)
 
 
 # --- filters, projections, Select ----------------------------------------------------------------
@@ -253,8 +204,8 @@ def test_scan_filter_may_read_key_attributes(ddb, many):
 
 
 def test_limit_counts_items_read_before_the_filter(ddb, many):
-    pages = scan_pages(
-        ddb,
+    pages = all_pages(
+        ddb.scan,
         TableName=many,
         Limit=40,
         FilterExpression="n >= :n",
@@ -371,7 +322,7 @@ BIG_DATA = 64 * 1024
 @pytest.fixture(scope="module")
 def big(ddb) -> Iterator[tuple[str, int]]:
     """~2.6 MB: 40 items of 64 KB, each in its own partition."""
-    table = create_table(ddb)
+    table = create_table(ddb, None)
     put_items(
         ddb, table, [{"pk": {"S": f"b{i:02d}"}, "data": {"S": "x" * BIG_DATA}} for i in range(BIG_ITEMS)]
     )
@@ -391,7 +342,7 @@ def test_a_scan_page_holds_at_most_about_one_megabyte(ddb, big):
 
 def test_paging_past_one_megabyte_returns_every_item_exactly_once(ddb, big):
     table, _ = big
-    pages = scan_pages(ddb, TableName=table, ProjectionExpression="pk")
+    pages = all_pages(ddb.scan, TableName=table, ProjectionExpression="pk")
     assert len(pages) >= 3
     assert sorted(keys_of(pages)) == [f"b{i:02d}" for i in range(BIG_ITEMS)]
 

@@ -17,7 +17,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import ACCESS_KEY, SECRET_KEY, client_for, free_port
+from tests.conftest import client_for, free_port
+from tests.helpers import ACCESS_KEY, SECRET_KEY, create_table
 
 MOATDB = str(Path(sys.executable).parent / "moatdb")  # the console script pip installed
 
@@ -96,13 +97,6 @@ def running(pid: int) -> bool:
         return False
 
 
-def make_table(ddb, name: str = "things") -> None:
-    ddb.create_table(
-        TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
-    )
-
-
 @pytest.mark.parametrize("option", ["--host", "--port", "--data-dir", "--region", "--log-level", "--workers"])
 def test_serve_help_lists_each_option(option):
     result = moatdb("serve", "--help")
@@ -138,7 +132,7 @@ def test_serve_creates_a_private_data_dir_and_database_files(tmp_path, serve, um
     data_dir = tmp_path / "nested" / "data"
     srv = serve(data_dir=data_dir, umask=umask)
     ddb = client_for(srv.endpoint)
-    make_table(ddb)
+    create_table(ddb, None, name="things")
     ddb.put_item(TableName="things", Item={"pk": {"S": "a"}})  # the WAL and shared-memory files now exist
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     files = sorted(p.name for p in data_dir.iterdir())
@@ -158,7 +152,7 @@ def test_a_stop_signal_shuts_the_server_down_cleanly_and_the_data_is_there_after
 ):
     srv = serve("--workers", str(workers))
     ddb = client_for(srv.endpoint)
-    make_table(ddb)
+    create_table(ddb, None, name="things")
     ddb.put_item(TableName="things", Item={"pk": {"S": "kept"}, "n": {"N": "42"}})
     children = srv.children()
 

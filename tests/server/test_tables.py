@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import REGION, Server, client_for, free_port
+from tests.conftest import Server, client_for, free_port
+from tests.helpers import INVALID, REGION, error, invalid
 
 ACCOUNT = "000000000000"
 HASH_S = {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
           "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]}
 ON_DEMAND = {"BillingMode": "PAY_PER_REQUEST"}
-INVALID = "One or more parameter values were invalid: "
 NOTHING_TO_UPDATE = (
     "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates,"
     " SSESpecification, ReplicaUpdates, MultiAccountReplicaReady, ReplicaTransitRoleArn,"
@@ -34,27 +34,11 @@ def throughput(read: int, write: int) -> dict:
     return {"ProvisionedThroughput": {"ReadCapacityUnits": read, "WriteCapacityUnits": write}}
 
 
-def error_of(call, **params) -> tuple[int, str, str]:
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    response = caught.value.response
-    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
+def not_found(name: str) -> tuple[str, str, int]:
+    return "ResourceNotFoundException", f"Requested resource not found: Table: {name} not found", 400
 
 
-def not_found(name: str) -> tuple[int, str, str]:
-    return 400, "ResourceNotFoundException", f"Requested resource not found: Table: {name} not found"
-
-
-def invalid(message: str) -> tuple[int, str, str]:
-    return 400, "ValidationException", message
-
-
-@pytest.fixture(scope="module")
-def raw_ddb(server):
-    """A client that sends what it is given, so the server (not botocore) judges malformed requests."""
-    return client_for(server.endpoint, parameter_validation=False)
-
-
+# Not conftest's make_table: this one takes CreateTable's own parameters and answers the description.
 @pytest.fixture
 def make_table(ddb):
     """Creates tables (``TableName`` defaults to a fresh name) and deletes whatever is left at the end."""
@@ -164,8 +148,8 @@ def test_the_table_exists_waiter_returns_on_its_first_poll(ddb, make_table):
 
 def test_creating_a_table_that_exists_is_resource_in_use(ddb, make_table, table_name):
     make_table(TableName=table_name, **HASH_S, **ON_DEMAND)
-    assert error_of(ddb.create_table, TableName=table_name, **HASH_S, **ON_DEMAND) == (
-        400, "ResourceInUseException", f"Table already exists: {table_name}")
+    assert error(ddb.create_table, TableName=table_name, **HASH_S, **ON_DEMAND) == (
+        "ResourceInUseException", f"Table already exists: {table_name}", 400)
 
 
 def _defs(*pairs: tuple[str, str]) -> list[dict]:
@@ -235,7 +219,7 @@ KEY_SCHEMA_ERRORS = {
 
 @pytest.mark.parametrize(("params", "message"), KEY_SCHEMA_ERRORS.values(), ids=KEY_SCHEMA_ERRORS.keys())
 def test_create_table_rejects_a_malformed_key_schema_in_aws_s_words(ddb, raw_ddb, table_name, params, message):
-    assert error_of(raw_ddb.create_table, TableName=table_name, **params, **ON_DEMAND) == invalid(message)
+    assert error(raw_ddb.create_table, TableName=table_name, **params, **ON_DEMAND) == invalid(message)
     assert table_name not in ddb.list_tables()["TableNames"]
 
 
@@ -270,7 +254,7 @@ BILLING_ERRORS = {
 
 @pytest.mark.parametrize(("params", "message"), BILLING_ERRORS.values(), ids=BILLING_ERRORS.keys())
 def test_create_table_checks_billing_mode_against_throughput(raw_ddb, table_name, params, message):
-    assert error_of(raw_ddb.create_table, TableName=table_name, **HASH_S, **params) == invalid(message)
+    assert error(raw_ddb.create_table, TableName=table_name, **HASH_S, **params) == invalid(message)
 
 
 @pytest.mark.parametrize(("name", "problem"), [
@@ -283,8 +267,8 @@ def test_create_table_checks_billing_mode_against_throughput(raw_ddb, table_name
 def test_an_invalid_table_name_is_named_in_coral_s_table_name_wording(raw_ddb, name, problem):
     expected = invalid(f"1 validation error detected: Value '{name}' at 'tableName' failed to satisfy "
                        f"constraint: {problem}")
-    assert error_of(raw_ddb.create_table, TableName=name, **HASH_S, **ON_DEMAND) == expected
-    assert error_of(raw_ddb.describe_table, TableName=name) == expected
+    assert error(raw_ddb.create_table, TableName=name, **HASH_S, **ON_DEMAND) == expected
+    assert error(raw_ddb.describe_table, TableName=name) == expected
 
 
 @pytest.mark.xfail(strict=True, reason="services/shapes.py checks TableName against the model's TableArn shape "
@@ -293,7 +277,7 @@ def test_an_invalid_table_name_is_named_in_coral_s_table_name_wording(raw_ddb, n
                    "shows Coral reporting exactly that min-1 error beside others, so the two captures disagree")
 def test_an_empty_table_name_breaks_both_the_length_and_the_pattern_rules(raw_ddb):
     # ack-api-quirks DDB-TABLE-457, live DescribeTable with TableName '' (2026), in this order.
-    assert error_of(raw_ddb.describe_table, TableName="") == invalid(
+    assert error(raw_ddb.describe_table, TableName="") == invalid(
         "2 validation errors detected: Value '' at 'tableName' failed to satisfy constraint: Member must have "
         "length greater than or equal to 3; Value '' at 'tableName' failed to satisfy constraint: Member must "
         "satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
@@ -311,14 +295,14 @@ def test_a_table_can_be_named_by_its_arn(ddb, make_table):
 
 def test_a_malformed_table_arn_is_an_invalid_table_arn(raw_ddb):
     # Wording of ExportTableToPointInTime for a bad ARN (DDB-TABLE-457), the same validator.
-    assert error_of(raw_ddb.describe_table, TableName="arn:aws:s3:::bucket") == invalid(
+    assert error(raw_ddb.describe_table, TableName="arn:aws:s3:::bucket") == invalid(
         "Invalid TableArn: Invalid Table ARN")
 
 
 @pytest.mark.parametrize("operation", ["describe_table", "delete_table", "update_table"])
 def test_a_missing_table_is_resource_not_found_naming_the_table(ddb, operation, table_name):
     params = {"BillingMode": "PAY_PER_REQUEST"} if operation == "update_table" else {}
-    assert error_of(getattr(ddb, operation), TableName=table_name, **params) == not_found(table_name)
+    assert error(getattr(ddb, operation), TableName=table_name, **params) == not_found(table_name)
 
 
 # --- ListTables ----------------------------------------------------------------------------------------
@@ -413,7 +397,7 @@ def test_billing_mode_provisioned_needs_throughput_in_the_same_call(ddb, make_ta
     # Also when the table already is PROVISIONED (DDB-TABLE-057).
     params = ON_DEMAND if created_as == "on-demand" else throughput(1, 1)
     name = make_table(**HASH_S, **params)["TableName"]
-    assert error_of(ddb.update_table, TableName=name, BillingMode="PROVISIONED") == invalid(
+    assert error(ddb.update_table, TableName=name, BillingMode="PROVISIONED") == invalid(
         INVALID + "ProvisionedThroughput must be specified when BillingMode is PROVISIONED")
 
 
@@ -421,8 +405,8 @@ def test_throughput_cannot_be_set_on_an_on_demand_table(ddb, make_table):
     name = make_table(**HASH_S, **ON_DEMAND)["TableName"]
     message = INVALID + ("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is "
                          "PAY_PER_REQUEST")
-    assert error_of(ddb.update_table, TableName=name, **throughput(1, 1)) == invalid(message)
-    assert error_of(ddb.update_table, TableName=name, **ON_DEMAND, **throughput(1, 1)) == invalid(message)
+    assert error(ddb.update_table, TableName=name, **throughput(1, 1)) == invalid(message)
+    assert error(ddb.update_table, TableName=name, **ON_DEMAND, **throughput(1, 1)) == invalid(message)
 
 
 def test_resending_on_demand_to_an_on_demand_table_is_accepted_and_changes_nothing(ddb, make_table):
@@ -477,7 +461,7 @@ def test_one_call_that_raises_reads_and_lowers_writes_counts_one_decrease(ddb, m
 def test_requesting_the_current_throughput_is_refused_as_no_change(ddb, make_table, with_billing_mode):
     name = make_table(**HASH_S, **throughput(3, 6))["TableName"]
     billing = {"BillingMode": "PROVISIONED"} if with_billing_mode else {}
-    assert error_of(ddb.update_table, TableName=name, **billing, **throughput(3, 6)) == invalid(
+    assert error(ddb.update_table, TableName=name, **billing, **throughput(3, 6)) == invalid(
         "The provisioned throughput for the table will not change. The requested value equals the current value."
         " Current ReadCapacityUnits provisioned for the table: 3. Requested ReadCapacityUnits: 3."
         " Current WriteCapacityUnits provisioned for the table: 6. Requested WriteCapacityUnits: 6."
@@ -486,21 +470,21 @@ def test_requesting_the_current_throughput_is_refused_as_no_change(ddb, make_tab
 
 def test_update_table_bounds_throughput_like_create_table(ddb, make_table):
     name = make_table(**HASH_S, **throughput(1, 1))["TableName"]
-    assert error_of(ddb.update_table, TableName=name, **throughput(1, 1_000_000_000_001)) == invalid(
+    assert error(ddb.update_table, TableName=name, **throughput(1, 1_000_000_000_001)) == invalid(
         "Given value 1000000000001 for WriteCapacityUnits is out of bounds")
 
 
 def test_update_table_with_nothing_to_change_lists_what_it_could_change(ddb, raw_ddb, make_table):
     name = make_table(**HASH_S, **ON_DEMAND)["TableName"]
-    assert error_of(ddb.update_table, TableName=name) == invalid(NOTHING_TO_UPDATE)
+    assert error(ddb.update_table, TableName=name) == invalid(NOTHING_TO_UPDATE)
     # A member sent as JSON null counts as absent.
-    assert error_of(raw_ddb.update_table, TableName=name, BillingMode=None) == invalid(NOTHING_TO_UPDATE)
+    assert error(raw_ddb.update_table, TableName=name, BillingMode=None) == invalid(NOTHING_TO_UPDATE)
 
 
 def test_deletion_protection_refuses_delete_table_until_it_is_turned_off(ddb, make_table):
     name = make_table(**HASH_S, **ON_DEMAND, DeletionProtectionEnabled=True)["TableName"]
     assert describe(ddb, name)["DeletionProtectionEnabled"] is True
-    assert error_of(ddb.delete_table, TableName=name) == invalid(
+    assert error(ddb.delete_table, TableName=name) == invalid(
         "Resource cannot be deleted as it is currently protected against deletion. "
         "Disable deletion protection first.")
     assert describe(ddb, name)["TableStatus"] == "ACTIVE"
@@ -513,7 +497,7 @@ def test_deletion_protection_can_be_turned_on_by_update_table(ddb, make_table):
     name = make_table(**HASH_S, **ON_DEMAND)["TableName"]
     answer = ddb.update_table(TableName=name, DeletionProtectionEnabled=True)["TableDescription"]
     assert answer["DeletionProtectionEnabled"] is True
-    assert error_of(ddb.delete_table, TableName=name)[1] == "ValidationException"
+    assert error(ddb.delete_table, TableName=name)[0] == "ValidationException"
 
 
 @pytest.mark.parametrize(("alone", "other", "message"), [
@@ -528,7 +512,7 @@ def test_some_table_changes_must_travel_alone(ddb, make_table, alone, other, mes
     # UpdateTable is single-concern: such pairs are refused and nothing is applied (DDB-TABLE-382).
     name = make_table(**HASH_S, **throughput(1, 1))["TableName"]
     before = describe(ddb, name)
-    assert error_of(ddb.update_table, TableName=name, **alone, **other) == invalid(INVALID + message)
+    assert error(ddb.update_table, TableName=name, **alone, **other) == invalid(INVALID + message)
     after = describe(ddb, name)
     for field in ("ProvisionedThroughput", "DeletionProtectionEnabled"):
         assert after[field] == before[field]
@@ -546,10 +530,10 @@ def test_delete_table_answers_deleting_and_the_table_is_gone(ddb, make_table):
     assert answer["TableStatus"] == "DELETING"
     assert (answer["TableName"], answer["TableArn"], answer["TableId"]) == (
         name, created["TableArn"], created["TableId"])
-    assert error_of(ddb.describe_table, TableName=name) == not_found(name)
+    assert error(ddb.describe_table, TableName=name) == not_found(name)
     # Item operations word a missing table without naming it.
-    assert error_of(ddb.get_item, TableName=name, Key={"pk": {"S": "a"}}) == (
-        400, "ResourceNotFoundException", "Requested resource not found")
+    assert error(ddb.get_item, TableName=name, Key={"pk": {"S": "a"}}) == (
+        "ResourceNotFoundException", "Requested resource not found", 400)
     assert name not in ddb.list_tables(ExclusiveStartTableName=name[:-1])["TableNames"]
     ddb.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig={"Delay": 5, "MaxAttempts": 1})
 

@@ -12,22 +12,7 @@ import pytest
 
 from moatdb.errors import ValidationException
 from moatdb.services.dynamodb.expressions import ExpressionContext, parse_update
-
-
-def S(text: str) -> dict:
-    return {"S": text}
-
-
-def N(text: str) -> dict:
-    return {"N": text}
-
-
-def L(*elements: dict) -> dict:
-    return {"L": list(elements)}
-
-
-def M(**members: dict) -> dict:
-    return {"M": members}
+from tests.helpers import L, M, N, S
 
 
 def updated(text: str, item: dict, values: dict | None = None, names: dict | None = None, **options) -> dict:

@@ -6,7 +6,8 @@ model before any service code sees it, in two passes:
 1. Deserialization. A JSON value of the wrong type raises ``SerializationException`` naming the
    token and the Java type wanted ("NUMBER_VALUE cannot be converted to String"). Coral reads the
    body in document order and stops at the first bad value. Members the model does not know are
-   ignored, and a JSON null counts as an absent member.
+   ignored, and a JSON null counts as an absent member (but a null list element or map value is a
+   constraint violation of its own: see ``_nullable``).
 2. Constraints (required, length, range, pattern, enum). Coral gathers every violation into one
    ``ValidationException``: "2 validation errors detected: Value 'a;' at 'tableName' failed to
    satisfy constraint: Member must ...; ...", and lists at most 10 of them.
@@ -39,6 +40,7 @@ from moatdb.errors import SerializationException, UnknownOperationException, Val
 MAX_ERRORS = 10  # Coral lists at most ten violations (dynalite's Query/Scan captures stop at ten)
 
 _STRUCTURE_HERE = "Start of structure or map found where not expected"
+_NOT_NULL = "Member must not be null"
 _UNEXPECTED_FIELD = "Unexpected field type"
 _UNEXPECTED_VALUE = "Unexpected value type in payload"
 # A list or map nested directly in a list or map, given a scalar, trips a Java cast inside Coral.
@@ -310,6 +312,7 @@ def _list_check(shape: _Shape, in_value: bool, shapes: ServiceShapes) -> Check:
     if shape.skip:
         return _container_check(shape, list, in_value)
     element = shapes._check(shape.member, True)  # type: ignore[arg-type]
+    nullable = _nullable(shape.member)  # type: ignore[arg-type]
     low, high = _bounds(shape)
 
     def check(raw: object) -> object:
@@ -321,6 +324,8 @@ def _list_check(shape: _Shape, in_value: bool, shapes: ServiceShapes) -> Check:
                 result = element(value)
                 if result is not True:
                     ok = _settle(result, raw, index) and ok
+            elif not nullable:
+                ok = False
         return ok
 
     return check
@@ -349,6 +354,8 @@ def _map_check(shape: _Shape, in_value: bool, shapes: ServiceShapes) -> Check:
 
         return check_items
 
+    nullable = _nullable(shape.value)  # type: ignore[arg-type]
+
     def check(raw: object) -> object:
         if type(raw) is not dict:
             raise _mismatch(shape, raw, in_value)
@@ -360,9 +367,21 @@ def _map_check(shape: _Shape, in_value: bool, shapes: ServiceShapes) -> Check:
                 result = value_check(value)
                 if result is not True:
                     ok = _settle(result, raw, name) and ok
+            elif not nullable:
+                ok = False
         return ok
 
     return check
+
+
+def _nullable(element: _Shape) -> bool:
+    """Whether a list element or map value may be JSON null. A structure's member may (null is
+    absent), but an element or a map value may not: "Value '[null]' at 'assets' failed to satisfy
+    constraint: Member must satisfy constraint: [Member must not be null]" (Cognito, another Coral
+    service, as measured live for floci-io/floci's managed-login branding tests); a map value is
+    worded as its other constraints are ("Map value must satisfy constraint: [...]"). A null
+    attribute value (a skipped shape) is left to its own validator, as is all of its content."""
+    return element.skip
 
 
 def _settle(result: object, container: dict | list, slot: object) -> bool:
@@ -572,6 +591,8 @@ def _explain_children(shape: _Shape, raw: object, path: str, errors: list[str]) 
         element = shape.member
         for index, value in enumerate(raw, 1):
             if value is None:
+                if not _nullable(element):
+                    _add(errors, _quoted(shape, raw), path, f"Member must satisfy constraint: [{_NOT_NULL}]")
                 continue
             # An element's own constraints are reported once, against the whole list.
             if element.constrained and _failures(element, value):
@@ -591,6 +612,9 @@ def _explain_children(shape: _Shape, raw: object, path: str, errors: list[str]) 
                 )
             value = raw[name]
             if value is None:
+                if not _nullable(shape.value):
+                    _add(errors, _quoted(shape, raw), path,
+                         f"Map value must satisfy constraint: [{_NOT_NULL}]")
                 continue
             if shape.value.constrained and _failures(shape.value, value):
                 _add(

@@ -214,6 +214,23 @@ def _first_repeat(members: list[str]) -> int:
     raise ValueError("no repeated member")
 
 
+def check_nesting(value: dict) -> None:
+    """Refuse an attribute value (already valid, counted from level 1) that nests deeper than
+    DynamoDB allows. Each value a request sends is checked as it is validated; this is for values
+    an UpdateExpression builds from others (``SET a.b.c = a``), which DynamoDB refuses with the
+    same error as a stored item (the conformance suite's nesting tests, captured against AWS)."""
+    pending = [(value, 1)]
+    while pending:
+        each, level = pending.pop()
+        if level > MAX_NESTING:
+            raise ValidationException(NESTED_TOO_DEEP)
+        tag = next(iter(each))
+        if tag == "L":
+            pending.extend((child, level + 1) for child in each["L"])
+        elif tag == "M":
+            pending.extend((child, level + 1) for child in each["M"].values())
+
+
 # --- wire shapes (SerializationException) -----------------------------------------------------
 
 

@@ -13,7 +13,6 @@ MAX_GET_KEYS = 100
 MAX_WRITES = 25
 # BatchGetItem returns at most 16 MB; the keys past that come back as UnprocessedKeys.
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
-INVALID = "One or more parameter values were invalid: "
 
 
 def batch_get_item(request: Request) -> dict:
@@ -89,10 +88,11 @@ def batch_write_item(request: Request) -> dict:
         for write in writes:
             put, delete = write.get("PutRequest"), write.get("DeleteRequest")
             if (put is None) == (delete is None):
+                # A WriteRequest is a union; Coral words a union with no member or two members as
+                # it words an attribute value's (the answer other emulators recorded from AWS).
                 raise ValidationException(
                     "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the"
-                    " supported datatypes" if put is not None else
-                    INVALID + "WriteRequest must contain exactly one of PutRequest or DeleteRequest"
+                    " supported datatypes"
                 )
             if put is not None:
                 item = values.validate_item(put["Item"], legacy=True)  # BatchWriteItem keeps older wording

@@ -98,6 +98,11 @@ def update_item(request: Request) -> dict:
         base = old if old is not None else key
         # A REMOVE of a nested path is ignored on a new item but refused on one lacking the parent.
         new = update.apply(base, existing=old is not None) if update is not None else base
+        if update is not None:
+            # Only the attributes the update wrote can have grown deeper than the limit.
+            for name in update.attributes:
+                if name in new:
+                    values.check_nesting(new[name])
         encoded = orjson.dumps(new)
         size = _size(new, encoded, params.get("ReturnConsumedCapacity"))
         if size > values.MAX_ITEM_SIZE:

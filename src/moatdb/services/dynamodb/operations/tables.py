@@ -48,7 +48,12 @@ def create_table(request: Request) -> dict:
     now = time.time()
     billing = params.get("BillingMode", "PROVISIONED")
     description: dict = {
-        "AttributeDefinitions": params["AttributeDefinitions"],
+        # Rebuilt from the members the model knows: Coral drops any others, which would otherwise be
+        # stored and echoed by every DescribeTable (and a deeply nested one could not be stored at all).
+        "AttributeDefinitions": [
+            {"AttributeName": d["AttributeName"], "AttributeType": d["AttributeType"]}
+            for d in params["AttributeDefinitions"]
+        ],
         "TableName": name,
         "KeySchema": [
             {"AttributeName": k["AttributeName"], "KeyType": "RANGE" if k["KeyType"] == "SORT" else k["KeyType"]}

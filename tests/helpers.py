@@ -1,0 +1,162 @@
+"""Small helpers the tests share: the test credentials, attribute-value builders, the error a call
+must end in, reads, batch writes, paging, table creation and signed raw requests. Plain functions;
+the fixtures live in tests/conftest.py."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import uuid
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+REGION = "us-east-1"
+ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+TARGET = "DynamoDB_20120810."
+JSON_10 = "application/x-amz-json-1.0"
+
+INVALID = "One or more parameter values were invalid: "
+KEY_MISMATCH = "The provided key element does not match the schema"
+
+
+# --- attribute values, as boto3's low-level client takes and returns them ---------------------------
+
+
+def S(text: str) -> dict:
+    return {"S": text}
+
+
+def N(text: str) -> dict:
+    return {"N": text}
+
+
+def B(data: bytes) -> dict:
+    return {"B": data}
+
+
+def L(*elements: dict) -> dict:
+    return {"L": list(elements)}
+
+
+def M(**members: dict) -> dict:
+    return {"M": members}
+
+
+# --- errors ------------------------------------------------------------------------------------------
+
+
+def failure(call, *args, **params) -> dict:
+    """The whole error response of a call that must fail."""
+    with pytest.raises(ClientError) as raised:
+        call(*args, **params)
+    return raised.value.response
+
+
+def error(call, *args, **params) -> tuple[str, str, int]:
+    """(code, message, HTTP status) of a call that must fail."""
+    response = failure(call, *args, **params)
+    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def invalid(message: str) -> tuple[str, str, int]:
+    """What ``error`` answers for a ValidationException with ``message``."""
+    return "ValidationException", message, 400
+
+
+def expect_error(call, code: str, message: str, **params) -> None:
+    """Asserts that ``call(**params)`` fails with ``code`` and ``message`` and HTTP status 400."""
+    assert error(call, **params) == (code, message, 400)
+
+
+# --- replies, reads and writes -----------------------------------------------------------------------
+
+
+def body(reply: dict) -> dict:
+    """A reply without boto3's ResponseMetadata: what DynamoDB put in the body."""
+    return {name: value for name, value in reply.items() if name != "ResponseMetadata"}
+
+
+def stored(ddb, table: str, key: dict) -> dict | None:
+    """The item under ``key`` as a strongly consistent read sees it, or None."""
+    return ddb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+
+
+def put_items(ddb, table: str, items: list[dict]) -> None:
+    """Writes ``items`` with BatchWriteItem, 25 at a time, and asserts none was left unprocessed."""
+    for start in range(0, len(items), 25):
+        reply = ddb.batch_write_item(
+            RequestItems={table: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
+        )
+        assert reply["UnprocessedItems"] == {}
+
+
+def all_pages(call, **params) -> list[dict]:
+    """Every page of a query or scan (``call`` is ``ddb.query`` or ``ddb.scan``), following
+    LastEvaluatedKey until there is none."""
+    pages = []
+    for _ in range(2000):
+        page = call(**params)
+        pages.append(page)
+        if "LastEvaluatedKey" not in page:
+            return pages
+        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    raise AssertionError("the paging never stopped returning LastEvaluatedKey")
+
+
+# --- tables ------------------------------------------------------------------------------------------
+
+
+def create_table(ddb, sort: str | None = "S", partition: str = "S", name: str | None = None) -> str:
+    """Creates an on-demand table keyed by ``pk`` (of type ``partition``) and, unless ``sort`` is None,
+    ``sk`` (of type ``sort``); answers its name, a fresh one unless ``name`` is given."""
+    name = name or f"t-{uuid.uuid4().hex[:12]}"
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    definitions = [{"AttributeName": "pk", "AttributeType": partition}]
+    if sort is not None:
+        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        definitions.append({"AttributeName": "sk", "AttributeType": sort})
+    ddb.create_table(
+        TableName=name, KeySchema=schema, AttributeDefinitions=definitions, BillingMode="PAY_PER_REQUEST"
+    )
+    return name
+
+
+# --- raw HTTP, past any SDK's validation -------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+def send(server, *, method: str = "POST", path: str = "/", body: bytes = b"", headers: dict | None = None) -> Reply:
+    """One raw HTTP request, exactly as given (http.client adds only Host and Content-Length)."""
+    url = urlsplit(server.endpoint)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+    finally:
+        conn.close()
+
+
+def signed(server, operation: str, params: dict, *, region: str = REGION, service: str = "dynamodb") -> Reply:
+    """A hand-written JSON body (boto3 refuses to send some malformed values) signed by botocore's own
+    SigV4 signer, as an SDK would send it."""
+    request = AWSRequest(method="POST", url=server.endpoint + "/", data=json.dumps(params).encode(),
+                         headers={"Content-Type": JSON_10, "X-Amz-Target": TARGET + operation})
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), service, region).add_auth(request)
+    return send(server, body=request.body, headers=dict(request.headers.items()))

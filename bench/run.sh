@@ -16,8 +16,12 @@ if [ ! -e "$HARNESS/node_modules/dynalite/cli.js" ] && [ ! -e /tmp/node_modules/
     (cd /tmp && npm install --silent dynalite@4)
 fi
 
+# moatdb verifies every signature: the harness signs with a key moatdb is given (peers ignore it).
+export BENCH_ACCESS_KEY=AKIABENCHMARKEXAMPLE
+export BENCH_SECRET_KEY=benchmark/secret/key/not/for/anything/else
 # peers.py restarts each server per run; moatdb gets a fresh data directory each time.
 exec .venv/bin/python "$HARNESS/peers.py" \
     --servers "${PEERS:-dynalite,floor}" \
     --add-server "moatdb|http://127.0.0.1:$PORT|$PWD/bench/serve-fresh.sh $PORT $DATA/db" \
+    --access-key "$BENCH_ACCESS_KEY" --secret-key "$BENCH_SECRET_KEY" --region us-east-1 \
     "$@"

@@ -42,6 +42,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
+        seed_test_credentials(self.data_dir)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moatdb", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
              "--region", REGION, "--log-level", "warning", "--workers", str(self.workers)],
@@ -74,10 +75,28 @@ class Server:
         self.process.wait()
 
 
-def client_for(endpoint: str, service: str = "dynamodb", **config):
+def seed_test_credentials(data_dir: Path) -> None:
+    """Give a data directory the IAM user ``tester`` signing with the tests' known key (ACCESS_KEY /
+    SECRET_KEY), as an operator imports a known key; the server then verifies every signature."""
+    from moatdb.server import DEFAULT_ACCOUNT, open_directory
+
+    directory = open_directory(data_dir)
+    try:
+        if DEFAULT_ACCOUNT not in {account.id for account in directory.accounts()}:
+            directory.create_account(DEFAULT_ACCOUNT, "default")
+        if directory.user(DEFAULT_ACCOUNT, "tester") is None:
+            directory.create_user(DEFAULT_ACCOUNT, "tester")
+        if not directory.access_keys(DEFAULT_ACCOUNT, "tester"):
+            directory.create_access_key(DEFAULT_ACCOUNT, "tester", key_id=ACCESS_KEY, secret=SECRET_KEY)
+    finally:
+        directory.store.close()
+
+
+def client_for(endpoint: str, service: str = "dynamodb", *, credentials: tuple[str, str] = (ACCESS_KEY, SECRET_KEY),
+               region: str = REGION, **config):
     return boto3.client(
-        service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
+        service, endpoint_url=endpoint, region_name=region, aws_access_key_id=credentials[0],
+        aws_secret_access_key=credentials[1],
         config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
     )
 

@@ -4,10 +4,12 @@ the fixtures live in tests/conftest.py."""
 
 from __future__ import annotations
 
+import configparser
 import http.client
 import json
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,6 +23,8 @@ ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 TARGET = "DynamoDB_20120810."
 JSON_10 = "application/x-amz-json-1.0"
+
+TESTER_ARN = "arn:aws:iam::000000000000:user/tester"  # whom ACCESS_KEY belongs to (conftest seeds it)
 
 INVALID = "One or more parameter values were invalid: "
 KEY_MISMATCH = "The provided key element does not match the schema"
@@ -153,10 +157,19 @@ def send(server, *, method: str = "POST", path: str = "/", body: bytes = b"", he
         conn.close()
 
 
-def signed(server, operation: str, params: dict, *, region: str = REGION, service: str = "dynamodb") -> Reply:
-    """A hand-written JSON body (boto3 refuses to send some malformed values) signed by botocore's own
-    SigV4 signer, as an SDK would send it."""
-    request = AWSRequest(method="POST", url=server.endpoint + "/", data=json.dumps(params).encode(),
-                         headers={"Content-Type": JSON_10, "X-Amz-Target": TARGET + operation})
+def signed(server, operation: str, params: dict | None = None, *, body: bytes | None = None,
+           content_type: str = JSON_10, region: str = REGION, service: str = "dynamodb") -> Reply:
+    """A hand-written JSON body (boto3 refuses to send some malformed values), or raw ``body`` bytes,
+    signed by botocore's own SigV4 signer, as an SDK would send it."""
+    data = body if body is not None else json.dumps(params).encode()
+    request = AWSRequest(method="POST", url=server.endpoint + "/", data=data,
+                         headers={"Content-Type": content_type, "X-Amz-Target": TARGET + operation})
     SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), service, region).add_auth(request)
     return send(server, body=request.body, headers=dict(request.headers.items()))
+
+
+def profile_credentials(data_dir, profile: str = "default") -> tuple[str, str]:
+    """The access key and secret `moatdb serve` wrote for a profile into DATA_DIR/aws/credentials."""
+    parser = configparser.ConfigParser()
+    parser.read(Path(data_dir) / "aws" / "credentials")
+    return parser[profile]["aws_access_key_id"], parser[profile]["aws_secret_access_key"]

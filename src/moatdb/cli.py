@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -32,3 +33,201 @@ def serve(host: str, port: int, data_dir: Path, region: str, log_level: str, wor
     from moatdb.server import serve as run
 
     run(Settings(host=host, port=port, data_dir=data_dir, region=region, log_level=log_level, workers=workers))
+
+
+# --- principals ---------------------------------------------------------------------------------
+
+DATA_DIR = click.option("--data-dir", default=".moatdb", show_default=True, type=click.Path(path_type=Path),
+                        help="The server's data directory.")
+ACCOUNT = click.option("--account", default="000000000000", show_default=True, help="The 12-digit account id.")
+
+
+def _directory(data_dir: Path, *, create: bool = False):
+    from moatdb.server import open_directory
+
+    if not create and not (data_dir / "moatdb.sqlite3").exists():
+        raise click.ClickException(f"no moatdb data in {data_dir} (start `moatdb serve` once, or pass --data-dir)")
+    return open_directory(data_dir)
+
+
+@main.group()
+def users() -> None:
+    """IAM users: the people and programs that sign requests with access keys."""
+
+
+@users.command("create")
+@click.argument("name")
+@ACCOUNT
+@DATA_DIR
+def users_create(name: str, account: str, data_dir: Path) -> None:
+    """Create the IAM user NAME (and its account, if new)."""
+    directory = _directory(data_dir, create=True)
+    try:
+        if account not in {a.id for a in directory.accounts()}:
+            directory.create_account(account, account)
+        user = directory.create_user(account, name)
+    except (ValueError, LookupError) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        directory.store.close()
+    click.echo(f"{user.arn}\t{user.id}")
+
+
+@users.command("list")
+@DATA_DIR
+def users_list(data_dir: Path) -> None:
+    """Every IAM user: ARN and user id."""
+    directory = _directory(data_dir)
+    try:
+        for user in sorted(directory.users(), key=lambda u: u.arn):
+            click.echo(f"{user.arn}\t{user.id}")
+    finally:
+        directory.store.close()
+
+
+@main.group()
+def keys() -> None:
+    """Access keys of IAM users: create, list, rotate, deactivate, delete."""
+
+
+@keys.command("create")
+@click.option("--user", "user_name", required=True, help="The IAM user the key is for.")
+@ACCOUNT
+@DATA_DIR
+@click.option("--json", "as_json", is_flag=True, help="Print the key as JSON.")
+def keys_create(user_name: str, account: str, data_dir: Path, as_json: bool) -> None:
+    """Create an access key; its secret is shown this once."""
+    directory = _directory(data_dir)
+    try:
+        key = directory.create_access_key(account, user_name)
+    except (ValueError, LookupError) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        directory.store.close()
+    _print_key(key, as_json)
+
+
+@keys.command("import")
+@click.option("--user", "user_name", required=True, help="The IAM user the key is for.")
+@click.option("--access-key-id", required=True, help="The key id to import (AKIA...).")
+@ACCOUNT
+@DATA_DIR
+def keys_import(user_name: str, access_key_id: str, account: str, data_dir: Path) -> None:
+    """Import a known key: its secret is read from standard input (never from the command line,
+    where other users of the machine could see it). For fixed test or benchmark credentials."""
+    secret = click.get_text_stream("stdin").readline().strip()
+    if not secret:
+        raise click.ClickException("no secret access key on standard input")
+    directory = _directory(data_dir, create=True)
+    try:
+        directory.create_access_key(account, user_name, key_id=access_key_id, secret=secret)
+    except (ValueError, LookupError) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        directory.store.close()
+    click.echo(access_key_id)
+
+
+@keys.command("rotate")
+@click.option("--user", "user_name", required=True, help="The IAM user whose keys to rotate.")
+@ACCOUNT
+@DATA_DIR
+@click.option("--json", "as_json", is_flag=True, help="Print the new key as JSON.")
+def keys_rotate(user_name: str, account: str, data_dir: Path, as_json: bool) -> None:
+    """Rotate a user's keys the way IAM recommends: a new key, and every older one deactivated
+    (delete them once nothing uses them any more). A user holding two keys must delete one first."""
+    directory = _directory(data_dir)
+    try:
+        older = [key for key in directory.access_keys(account, user_name)]
+        key = directory.create_access_key(account, user_name)
+        for old in older:
+            directory.set_access_key_status(old.id, "Inactive")
+    except (ValueError, LookupError) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        directory.store.close()
+    _print_key(key, as_json)
+
+
+@keys.command("list")
+@DATA_DIR
+def keys_list(data_dir: Path) -> None:
+    """Every access key: id, status, and user (never a secret)."""
+    directory = _directory(data_dir)
+    try:
+        for key in sorted(directory.access_keys(), key=lambda k: (k.account, k.user, k.created)):
+            click.echo(f"{key.id}\t{key.status}\tarn:aws:iam::{key.account}:user/{key.user}")
+    finally:
+        directory.store.close()
+
+
+@keys.command("deactivate")
+@click.argument("key_id")
+@DATA_DIR
+def keys_deactivate(key_id: str, data_dir: Path) -> None:
+    """Make KEY_ID inactive: requests signed with it are refused from the next request on."""
+    _set_status(data_dir, key_id, "Inactive")
+
+
+@keys.command("activate")
+@click.argument("key_id")
+@DATA_DIR
+def keys_activate(key_id: str, data_dir: Path) -> None:
+    """Make KEY_ID active again."""
+    _set_status(data_dir, key_id, "Active")
+
+
+@keys.command("delete")
+@click.argument("key_id")
+@DATA_DIR
+def keys_delete(key_id: str, data_dir: Path) -> None:
+    """Delete KEY_ID for good."""
+    directory = _directory(data_dir)
+    try:
+        directory.delete_access_key(key_id)
+    except LookupError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        directory.store.close()
+
+
+@main.command()
+@DATA_DIR
+@click.option("--endpoint-url", default="http://127.0.0.1:8000", show_default=True,
+              help="The server the profiles point at.")
+@click.option("--region", default="us-east-1", show_default=True)
+@click.option("--write", "folder", type=click.Path(path_type=Path), default=None,
+              help="Write FOLDER/config and FOLDER/credentials (0600) instead of printing them.")
+def credentials(data_dir: Path, endpoint_url: str, region: str, folder: Path | None) -> None:
+    """AWS config and credentials files with a profile per IAM user (named after it), for
+    AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE or ~/.aws."""
+    from moatdb.auth import profiles
+
+    directory = _directory(data_dir)
+    try:
+        if folder is not None:
+            for path in profiles.write(directory, folder, endpoint_url=endpoint_url, region=region).values():
+                click.echo(str(path))
+            return
+        files = profiles.render(directory, endpoint_url=endpoint_url, region=region)
+    finally:
+        directory.store.close()
+    click.echo(f"# {profiles.CONFIG}\n{files[profiles.CONFIG]}\n# {profiles.CREDENTIALS}\n{files[profiles.CREDENTIALS]}")
+
+
+def _set_status(data_dir: Path, key_id: str, status: str) -> None:
+    directory = _directory(data_dir)
+    try:
+        directory.set_access_key_status(key_id, status)
+    except LookupError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        directory.store.close()
+
+
+def _print_key(key, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"AccessKeyId": key.id, "SecretAccessKey": key.secret, "Status": key.status,
+                               "UserName": key.user, "Account": key.account}))
+    else:
+        click.echo(f"AccessKeyId:     {key.id}\nSecretAccessKey: {key.secret}")

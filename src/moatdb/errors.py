@@ -124,3 +124,30 @@ class ItemCollectionSizeLimitExceededException(AwsError):
 class InternalServerError(AwsError):
     code = "InternalServerError"
     status = 500
+
+
+# --- STS (the Query protocol: XML errors, with a Sender/Receiver type) --------------------------
+
+
+class StsError(AwsError):
+    namespace = "sts"
+
+
+class StsAccessDenied(StsError):
+    code = "AccessDenied"
+    status = 403
+
+
+class StsValidationError(StsError):
+    code = "ValidationError"
+
+
+class StsInvalidAction(StsError):
+    code = "InvalidAction"
+
+
+class ExpiredTokenException(AwsError):
+    """Temporary credentials past their expiry: DynamoDB's Coral front door answers with this type."""
+
+    code = "ExpiredTokenException"
+    namespace = CORAL_SERVICE

@@ -16,15 +16,22 @@ from pathlib import Path
 
 import uvicorn
 
-from moatdb.auth.credentials import Identifier
+from moatdb.auth import profiles
+from moatdb.auth.authenticator import Authenticator
+from moatdb.auth.principals import Directory
 from moatdb.gateway.app import Gateway
 from moatdb.services.dynamodb.service import DynamoDB
+from moatdb.services.sts.service import STS
 from moatdb.storage.sqlite import SqliteStore
 
-# Until principals exist (the identity issue), every caller belongs to this account, the one
-# DynamoDB Local reports too.
+# The account a new data directory starts with (until a world names the organization's own).
 DEFAULT_ACCOUNT = "000000000000"
+BOOTSTRAP_USER = "admin"
 DATABASE_FILE = "moatdb.sqlite3"
+# Where `serve` writes AWS config and credentials files for the principals (see docs/cli.md).
+PROFILES_DIR = "aws"
+
+log = logging.getLogger("moatdb.server")
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,7 @@ class Settings:
     def to_environ(self) -> None:
         os.environ.update({
             "MOATDB_DATA_DIR": str(self.data_dir), "MOATDB_REGION": self.region,
-            "MOATDB_WORKERS": str(self.workers),
+            "MOATDB_WORKERS": str(self.workers), "MOATDB_SUPERVISOR": str(os.getpid()),
         })
 
 
@@ -50,7 +57,37 @@ def create_app() -> Gateway:
     data_dir = Path(os.environ.get("MOATDB_DATA_DIR", ".moatdb"))
     region = os.environ.get("MOATDB_REGION", "us-east-1")
     store = SqliteStore(data_dir / DATABASE_FILE)
-    return Gateway(DynamoDB(store), Identifier(region=region, account=DEFAULT_ACCOUNT), store)
+    directory = Directory(store)
+    return Gateway(DynamoDB(store), STS(directory), Authenticator(directory, region=region), store)
+
+
+def open_directory(data_dir: Path) -> Directory:
+    """The principals of a data directory (for commands that run beside or without a server)."""
+    return Directory(SqliteStore(data_dir / DATABASE_FILE))
+
+
+def bootstrap(settings: Settings) -> Path:
+    """Make sure someone can sign requests, and write their AWS profiles.
+
+    A new data directory gets account DEFAULT_ACCOUNT and an IAM user ``admin`` with an access key;
+    every start then (re)writes ``<data-dir>/aws/config`` and ``credentials`` with a profile per
+    user pointed at this server (``admin`` is also the default profile)."""
+    directory = open_directory(settings.data_dir)
+    try:
+        if not directory.access_keys():
+            if DEFAULT_ACCOUNT not in {account.id for account in directory.accounts()}:
+                directory.create_account(DEFAULT_ACCOUNT, "default")
+            if directory.user(DEFAULT_ACCOUNT, BOOTSTRAP_USER) is None:
+                directory.create_user(DEFAULT_ACCOUNT, BOOTSTRAP_USER)
+            key = directory.create_access_key(DEFAULT_ACCOUNT, BOOTSTRAP_USER)
+            log.info("created IAM user %s with access key %s", BOOTSTRAP_USER, key.id)
+        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+        folder = settings.data_dir / PROFILES_DIR
+        profiles.write(directory, folder, endpoint_url=f"http://{host}:{settings.port}",
+                       region=settings.region, default=BOOTSTRAP_USER)
+        return folder
+    finally:
+        directory.store.close()
 
 
 def serve(settings: Settings) -> None:
@@ -60,6 +97,9 @@ def serve(settings: Settings) -> None:
     # that was there before; a no-op one makes SIGTERM end the command with status 0, as SIGINT does.
     signal.signal(signal.SIGTERM, lambda *_: None)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    folder = bootstrap(settings)
+    log.info("AWS profiles for this server: export AWS_CONFIG_FILE=%s AWS_SHARED_CREDENTIALS_FILE=%s",
+                folder / profiles.CONFIG, folder / profiles.CREDENTIALS)
     uvicorn.run(
         "moatdb.server:create_app",
         factory=True,
@@ -86,3 +126,7 @@ def _die_with_parent() -> None:
         return
     PR_SET_PDEATHSIG = 1
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    # The supervisor may have died while this worker was starting, before it asked: then no signal
+    # will ever come, and the worker must not start serving as an orphan.
+    if str(os.getppid()) != os.environ.get("MOATDB_SUPERVISOR"):
+        raise SystemExit(0)

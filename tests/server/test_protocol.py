@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 import zlib
 
 import boto3
@@ -82,13 +83,13 @@ def test_a_json_reply_is_typed_application_x_amz_json_1_0(server):
 
 def test_a_request_sent_as_application_json_is_answered_as_application_json(server):
     # dynalite test/listTables.js "should return 200 if no params and application/json" (live capture).
-    reply = call(server, "ListTables", b"{}", content_type="application/json")
+    reply = signed(server, "ListTables", body=b"{}", content_type="application/json")
     assert reply.status == 200
     assert reply.headers["content-type"] == "application/json"
 
 
 def test_a_content_type_with_a_charset_parameter_is_still_json(server):
-    reply = call(server, "ListTables", b"{}", content_type=JSON_10 + "; charset=utf-8")
+    reply = signed(server, "ListTables", body=b"{}", content_type=JSON_10 + "; charset=utf-8")
     assert reply.status == 200
     assert "TableNames" in reply.json()
 
@@ -132,7 +133,7 @@ def test_malformed_json_is_reported_before_the_target_or_authentication(server):
 
 def test_an_empty_body_for_an_operation_is_a_serialization_exception(server):
     # dynalite test/listTables.js "should return 400 if no body".
-    reply = call(server, "ListTables", b"")
+    reply = signed(server, "ListTables", body=b"")
     assert (reply.status, reply.json()) == (400, SERIALIZATION)
 
 
@@ -257,8 +258,10 @@ def test_a_signed_request_without_any_date_header_is_incomplete(server):
 
 def test_a_credential_without_its_five_parts_is_incomplete(server):
     # Wording from awslabs' SigV4 signature test suite (aws-sigv4 "Credential must have exactly 5 ...").
+    # The date is current: DynamoDB judges the date before the credential's shape.
     authorization = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE, SignedHeaders=host, Signature=abc"
-    reply = call(server, "ListTables", b"{}", auth=authorization)
+    now = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    reply = call(server, "ListTables", b"{}", auth=authorization, date=now)
     assert reply.status == 400
     assert reply.json() == {
         "__type": "com.amazon.coral.service#IncompleteSignatureException",
@@ -267,9 +270,16 @@ def test_a_credential_without_its_five_parts_is_incomplete(server):
     }
 
 
-def test_a_date_header_stands_in_for_x_amz_date(server):
+def test_a_date_header_stands_in_for_x_amz_date_but_only_in_iso_8601_basic_format(server):
+    # SigV4 takes the time from X-Amz-Date or Date, in ISO 8601 basic format either way (dynalite's
+    # index.js, a DynamoDB capture: "Date must be in ISO-8601 'basic format'. Got '201'").
     reply = call(server, "ListTables", b"{}", date=None, extra={"Date": "Thu, 01 Jan 2026 00:00:00 GMT"})
-    assert reply.status == 200
+    assert reply.status == 400
+    assert reply.json() == {
+        "__type": "com.amazon.coral.service#IncompleteSignatureException",
+        "message": "Date must be in ISO-8601 'basic format'. Got 'Thu, 01 Jan 2026 00:00:00 GMT'. "
+                   "See http://en.wikipedia.org/wiki/ISO_8601",
+    }
 
 
 def test_a_credential_scoped_to_another_region_is_an_invalid_signature(server):
@@ -342,7 +352,8 @@ def test_boto3_sees_a_model_violation_as_a_validation_exception(server):
 ], ids=["string-for-integer", "boolean-for-integer", "number-for-string", "string-for-long"])
 def test_a_value_of_the_wrong_json_type_is_a_serialization_exception(server, operation, body, message):
     # dynalite test/helpers.js assertType: Coral names the JSON token and the Java type it wanted.
-    reply = call(server, operation, body)
+    # Types are checked after the signature (dynalite's index.js, DynamoDB's order), so it is signed.
+    reply = signed(server, operation, body=body)
     assert reply.status == 400
     assert reply.json() == {"__type": "com.amazon.coral.service#SerializationException", "Message": message}
 

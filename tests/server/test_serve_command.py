@@ -12,13 +12,11 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.conftest import client_for, free_port
-from tests.helpers import ACCESS_KEY, SECRET_KEY, create_table
+from tests.helpers import REGION, create_table, profile_credentials
 
 MOATDB = str(Path(sys.executable).parent / "moatdb")  # the console script pip installed
 
@@ -31,6 +29,7 @@ class Serving:
     """``moatdb serve`` started as its own process, with whatever options a test gives it."""
 
     def __init__(self, data_dir: Path, *options: str, umask: int | None = None):
+        self.data_dir = data_dir
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -49,6 +48,10 @@ class Serving:
             except OSError:
                 assert time.monotonic() < deadline, "moatdb did not start listening within 20 s"
                 time.sleep(0.05)
+
+    def client(self, region: str = REGION):
+        """A client signing as the user `moatdb serve` created, with the key it wrote for it."""
+        return client_for(self.endpoint, credentials=profile_credentials(self.data_dir), region=region)
 
     def children(self) -> list[int]:
         pid = self.process.pid
@@ -131,14 +134,19 @@ def test_serve_refuses_an_invalid_option_value_with_a_usage_error(tmp_path, opti
 def test_serve_creates_a_private_data_dir_and_database_files(tmp_path, serve, umask):
     data_dir = tmp_path / "nested" / "data"
     srv = serve(data_dir=data_dir, umask=umask)
-    ddb = client_for(srv.endpoint)
+    ddb = srv.client()
     create_table(ddb, None, name="things")
     ddb.put_item(TableName="things", Item={"pk": {"S": "a"}})  # the WAL and shared-memory files now exist
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     files = sorted(p.name for p in data_dir.iterdir())
     assert "moatdb.sqlite3" in files
-    for path in data_dir.iterdir():
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    # The database and the AWS profiles hold secrets: private, as the directories holding them.
+    profiles = data_dir / "aws"
+    assert stat.S_IMODE(profiles.stat().st_mode) == 0o700
+    assert sorted(p.name for p in profiles.iterdir()) == ["config", "credentials"]
+    for path in [*data_dir.iterdir(), *profiles.iterdir()]:
+        if path != profiles:
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
 
 
 @pytest.mark.parametrize("signum, workers", [
@@ -151,7 +159,7 @@ def test_a_stop_signal_shuts_the_server_down_cleanly_and_the_data_is_there_after
     tmp_path, serve, signum, workers
 ):
     srv = serve("--workers", str(workers))
-    ddb = client_for(srv.endpoint)
+    ddb = srv.client()
     create_table(ddb, None, name="things")
     ddb.put_item(TableName="things", Item={"pk": {"S": "kept"}, "n": {"N": "42"}})
     children = srv.children()
@@ -166,17 +174,10 @@ def test_a_stop_signal_shuts_the_server_down_cleanly_and_the_data_is_there_after
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", srv.port), timeout=0.5).close()
 
-    again = client_for(serve("--workers", str(workers)).endpoint)
+    again = serve("--workers", str(workers)).client()
     assert again.list_tables()["TableNames"] == ["things"]
     item = again.get_item(TableName="things", Key={"pk": {"S": "kept"}}, ConsistentRead=True)["Item"]
     assert item == {"pk": {"S": "kept"}, "n": {"N": "42"}}
-
-
-def regional_client(endpoint: str, region: str):
-    return boto3.client(
-        "dynamodb", endpoint_url=endpoint, region_name=region, aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY, config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
 
 
 @pytest.fixture
@@ -185,7 +186,7 @@ def eu_server(serve) -> Serving:
 
 
 def test_region_option_makes_arns_name_that_region(eu_server):
-    ddb = regional_client(eu_server.endpoint, "eu-west-1")
+    ddb = eu_server.client("eu-west-1")
     created = ddb.create_table(
         TableName="things", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
@@ -196,7 +197,7 @@ def test_region_option_makes_arns_name_that_region(eu_server):
 
 
 def test_a_client_signing_for_another_region_than_the_servers_is_refused(eu_server):
-    ddb = regional_client(eu_server.endpoint, "us-east-1")
+    ddb = eu_server.client("us-east-1")
     with pytest.raises(ClientError) as caught:
         ddb.list_tables()
     error = caught.value.response
@@ -209,7 +210,7 @@ def test_a_client_signing_for_another_region_gets_dynamodbs_exact_message(eu_ser
     # Live capture against dynamodb.<region>.amazonaws.com, 2026-09-16 (a SigV4 conformance suite's
     # TestRequestChecks.test_scope_for_another_region_is_rejected): 400, InvalidSignatureException,
     # "Credential should be scoped to a valid region. ".
-    ddb = regional_client(eu_server.endpoint, "us-east-1")
+    ddb = eu_server.client("us-east-1")
     with pytest.raises(ClientError) as caught:
         ddb.list_tables()
     assert caught.value.response["Error"]["Message"] == "Credential should be scoped to a valid region. "
@@ -219,13 +220,14 @@ def test_workers_die_with_their_supervisor_even_when_it_is_killed(serve):
     # kill -9 of `moatdb serve --workers 2` must not leave orphan workers holding the port and the
     # database (each worker asks Linux for PR_SET_PDEATHSIG).
     srv = serve("--workers", "2")
-    client_for(srv.endpoint).list_tables()
+    srv.client().list_tables()
     workers = [pid for pid in srv.children() if b"moatdb" in Path(f"/proc/{pid}/cmdline").read_bytes()
                or b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()]
     assert workers
     srv.process.kill()
     srv.process.wait()
-    deadline = time.monotonic() + 5
+    # Each worker gets SIGTERM and shuts down gracefully (up to uvicorn's 5 s for requests in flight).
+    deadline = time.monotonic() + 15
     while (left := [pid for pid in workers if running(pid)]) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not left

@@ -563,3 +563,26 @@ def test_describe_limits_reports_the_default_account_and_table_quotas(ddb):
     del answer["ResponseMetadata"]
     assert answer == {"AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000,
                       "TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000}
+
+
+def test_a_table_arn_of_another_account_is_refused_as_aws_refuses_a_cross_account_call(ddb):
+    # Without a resource-based policy on the table, another account's table is out of reach (IAM User
+    # Guide, "Cross-account policy evaluation logic"; the wording of AWS's implicit-deny messages).
+    arn = "arn:aws:dynamodb:us-east-1:111111111111:table/theirs"
+    for call, params in ((ddb.describe_table, {}), (ddb.get_item, {"Key": {"pk": {"S": "a"}}}),
+                         (ddb.create_table, {**HASH_S, **ON_DEMAND})):
+        with pytest.raises(ClientError) as caught:
+            call(TableName=arn, **params)
+        operation = caught.value.operation_name
+        assert caught.value.response["Error"] == {
+            "Code": "AccessDeniedException",
+            "Message": f"User: arn:aws:iam::000000000000:user/tester is not authorized to perform: "
+                       f"dynamodb:{operation} on resource: {arn} because no resource-based policy allows the "
+                       f"dynamodb:{operation} action",
+        }
+
+
+def test_a_table_arn_of_another_region_is_not_found_on_this_regional_server(ddb):
+    with pytest.raises(ClientError) as caught:
+        ddb.describe_table(TableName="arn:aws:dynamodb:eu-west-1:000000000000:table/elsewhere")
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"

@@ -1,1 +1,1 @@
-"""Identity: who sent a request. Today the credential scope is read; SigV4 verification comes next."""
+"""Identity: who sent a request (SigV4 verification against the principals kept in storage)."""

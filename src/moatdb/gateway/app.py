@@ -1,9 +1,14 @@
 """The ASGI application: one plain callable on uvicorn, no framework on the hot path.
 
-A request travels: read the body -> check the HTTP envelope (method, content type, size) ->
-parse JSON -> find the operation from ``X-Amz-Target`` -> identify the caller -> the service.
+Two protocols share the door, told apart as AWS's endpoints tell them apart:
+
+- DynamoDB's JSON 1.0: read the body -> check the HTTP envelope (method, content type, size) ->
+  parse JSON -> find the operation from ``X-Amz-Target`` -> authenticate -> the service.
+- STS's Query protocol: a form-encoded POST (or a presigned GET) naming an ``Action``, answered
+  in XML (``query_protocol``).
+
 Every failure on the way is an ``AwsError`` written in the protocol's wire form; anything else is
-logged and answered with an ``InternalServerError`` that reveals nothing.
+logged and answered with an internal error that reveals nothing.
 """
 
 from __future__ import annotations
@@ -14,16 +19,19 @@ import zlib
 
 import orjson
 
-from moatdb.auth.credentials import Identifier
+from moatdb.auth.authenticator import Authenticator
 from moatdb.errors import (
     AwsError,
+    InternalFailure,
     InternalServerError,
     RequestEntityTooLarge,
     SerializationException,
     UnknownOperationException,
 )
+from moatdb.gateway import query_protocol
 from moatdb.gateway.request_id import new_request_id
 from moatdb.services.dynamodb.service import DynamoDB
+from moatdb.services.sts.service import STS
 from moatdb.storage.base import Store
 
 log = logging.getLogger("moatdb.gateway")
@@ -42,11 +50,12 @@ _PREFLIGHT_MAX_AGE = (b"access-control-max-age", b"172800")
 
 
 class Gateway:
-    def __init__(self, dynamodb: DynamoDB, identifier: Identifier, store: Store):
+    def __init__(self, dynamodb: DynamoDB, sts: STS, authenticator: Authenticator, store: Store):
         self.dynamodb = dynamodb
-        self.identifier = identifier
+        self.sts = sts
+        self.authenticator = authenticator
         self.store = store
-        self._health = f"healthy: dynamodb.{identifier.region}.amazonaws.com ".encode()
+        self._health = f"healthy: dynamodb.{authenticator.region}.amazonaws.com ".encode()
 
     async def __call__(self, scope, receive, send):
         kind = scope["type"]
@@ -59,16 +68,12 @@ class Gateway:
         self.store.group_commits(asyncio.get_running_loop())
 
     async def _http(self, scope, receive, send):
-        target = content_type = authorization = date = origin = None
+        target = content_type = origin = None
         for name, value in scope["headers"]:
             if name == b"x-amz-target":
                 target = value
             elif name == b"content-type":
                 content_type = value
-            elif name == b"authorization":
-                authorization = value
-            elif name == b"x-amz-date" or (name == b"date" and date is None):
-                date = value
             elif name == b"origin":
                 origin = value
         request_id = new_request_id()
@@ -81,6 +86,12 @@ class Gateway:
             return
 
         method = scope["method"]
+        if (method == "POST" and content_type is not None and content_type.startswith(query_protocol.FORM)) \
+                or (method == "GET" and b"Action=" in scope["query_string"]):
+            sts_request_id = query_protocol.new_request_id()
+            status, payload = self._sts(scope, body, sts_request_id)
+            await _reply(send, sts_request_id, status, payload, cors, content_type=query_protocol.CONTENT_TYPE)
+            return
         if method != "POST":
             if method == "GET":
                 # DynamoDB's health answer, on any path, which load balancers and SDK tooling probe.
@@ -95,7 +106,7 @@ class Gateway:
                 await _reply(send, request_id, 404, _UNKNOWN_OPERATION_404, cors, content_type=None)
                 return
         writes = self.store.writes
-        status, payload = self._dispatch(target, authorization, date, body, request_id)
+        status, payload = self._dispatch(scope, target, body, request_id)
         if self.store.writes != writes:
             # The request wrote: its reply waits for the group commit that makes it durable.
             pending = self.store.committed()
@@ -110,7 +121,26 @@ class Gateway:
         await _reply(send, request_id, status, payload, cors,
                      content_type=JSON_10 if content_type == JSON_10 else b"application/json")
 
-    def _dispatch(self, target, authorization, date, body: bytes, request_id: str) -> tuple[int, bytes]:
+    def _sts(self, scope, body: bytes, request_id: str) -> tuple[int, bytes]:
+        try:
+            params = query_protocol.parse(body if scope["method"] == "POST" else scope["query_string"])
+            caller = self._authenticate("sts", scope, body)
+            action = params.get("Action", "")
+            return 200, query_protocol.result(action, self.sts.handle(action, params, caller), request_id)
+        except AwsError as error:
+            return query_protocol.error(error, request_id)
+        except Exception:
+            log.exception("request %s failed unexpectedly", request_id)
+            return query_protocol.error(InternalFailure("An internal error occurred."), request_id)
+
+    def _authenticate(self, service: str, scope, body: bytes):
+        # The signature covers the path as the client sent it, percent-encoding included.
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        return self.authenticator.authenticate(
+            service=service, method=scope["method"], path=raw_path.decode("latin-1"),
+            query=scope["query_string"].decode("latin-1"), headers=scope["headers"], body=body)
+
+    def _dispatch(self, scope, target, body: bytes, request_id: str) -> tuple[int, bytes]:
         try:
             try:
                 params = orjson.loads(body) if body else None
@@ -121,7 +151,7 @@ class Gateway:
             operation = target[len(TARGET_PREFIX):].decode("latin-1")
             if not self.dynamodb.has_operation(operation):
                 raise UnknownOperationException()
-            caller = self.identifier.identify(authorization, date)
+            caller = self._authenticate("dynamodb", scope, body)
             if params is None:
                 raise SerializationException()
             result = self.dynamodb.handle(operation, params, caller)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from moatdb.auth.credentials import Caller
+from moatdb.auth.authenticator import Caller
+from moatdb.errors import AccessDeniedException, ResourceNotFoundException
 from moatdb.services.dynamodb.catalog import Catalog, Table, resolve_table
 from moatdb.storage.base import Store
 
 
 @dataclass(slots=True)
 class Request:
+    operation: str
     params: dict
     caller: Caller
     store: Store
@@ -25,9 +27,23 @@ class Request:
         return self.caller.region
 
     def table_address(self, name_or_arn: str | None = None) -> tuple[str, str, str]:
-        """``(account, region, name)`` of ``TableName`` (or of the name or ARN given)."""
-        return resolve_table(self.caller.account, self.caller.region,
-                             self.params["TableName"] if name_or_arn is None else name_or_arn)
+        """``(account, region, name)`` of ``TableName`` (or of the name or ARN given).
+
+        An ARN may name a table of another region (which this regional server does not hold) or of
+        another account, which only that table's resource policy could open; resource policies
+        come with the authorization engine, so until then such an ARN is refused as AWS refuses
+        a cross-account request that no resource-based policy allows."""
+        given = self.params["TableName"] if name_or_arn is None else name_or_arn
+        account, region, name = resolve_table(self.caller.account, self.caller.region, given)
+        if region != self.caller.region:
+            raise ResourceNotFoundException("Requested resource not found")
+        if account != self.caller.account:
+            action = f"dynamodb:{self.operation}"
+            raise AccessDeniedException(
+                f"User: {self.caller.identity.arn} is not authorized to perform: {action} on resource: {given}"
+                f" because no resource-based policy allows the {action} action"
+            )
+        return account, region, name
 
     def table(self, name_or_arn: str | None = None) -> Table:
         """The table named by ``TableName`` (or the name given), with item operations' not-found wording."""

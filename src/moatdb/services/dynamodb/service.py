@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from moatdb.auth.credentials import Caller
+from moatdb.auth.authenticator import Caller
 from moatdb.services.dynamodb.catalog import Catalog
 from moatdb.services.dynamodb.context import Request
 from moatdb.services.dynamodb.operations import account, batch, items, reads, tables
@@ -46,7 +46,7 @@ class DynamoDB:
 
     def handle(self, operation: str, params: object, caller: Caller) -> dict | bytes:
         self.shapes.validate(operation, params)
-        return OPERATIONS[operation](Request(params, caller, self.store, self.catalog))  # type: ignore[arg-type]
+        return OPERATIONS[operation](Request(operation, params, caller, self.store, self.catalog))  # type: ignore[arg-type]
 
     def close(self) -> None:
         self.store.close()

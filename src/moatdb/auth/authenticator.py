@@ -1,0 +1,46 @@
+"""Who sent a request: its SigV4 signature checked against the principals in storage.
+
+The signature proves possession of an access key's secret; the key's record says whose key it is.
+Nothing else the client writes is believed: not a header naming a user, not a region or account
+outside the signed credential scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from moatdb.auth.principals import Directory, Identity
+from moatdb.auth.sigv4 import SigningKeyRecord, SigV4Verifier
+from moatdb.errors import UnrecognizedClientException
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    access_key: str
+    account: str
+    region: str
+    identity: Identity
+
+
+class Authenticator:
+    """One per server: its region is the only one a credential scope may name."""
+
+    def __init__(self, directory: Directory, *, region: str):
+        self.directory = directory
+        self.region = region
+        self._verifier = SigV4Verifier(region=region, lookup=self._signing_key)
+
+    def _signing_key(self, access_key: str) -> SigningKeyRecord | None:
+        found = self.directory.signing_key(access_key)
+        return None if found is None else found[0]
+
+    def authenticate(self, *, service: str, method: str, path: str, query: str,
+                     headers: Sequence[tuple[bytes, bytes]], body: bytes) -> Caller:
+        verified = self._verifier.verify(service=service, method=method, path=path, query=query,
+                                         headers=headers, body=body)
+        found = self.directory.signing_key(verified.access_key)
+        if found is None:  # deleted by another worker in the instant since the verifier read it
+            raise UnrecognizedClientException("The security token included in the request is invalid.")
+        identity = found[1]
+        return Caller(verified.access_key, identity.account, verified.region, identity)

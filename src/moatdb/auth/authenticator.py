@@ -30,17 +30,21 @@ class Authenticator:
         self.directory = directory
         self.region = region
         self._verifier = SigV4Verifier(region=region, lookup=self._signing_key)
+        # The principal the verifier's lookup found, for the request being authenticated: one
+        # lookup per request (the server is one thread per process).
+        self._found: tuple[SigningKeyRecord, Identity] | None = None
 
     def _signing_key(self, access_key: str) -> SigningKeyRecord | None:
-        found = self.directory.signing_key(access_key)
+        self._found = found = self.directory.signing_key(access_key)
         return None if found is None else found[0]
 
     def authenticate(self, *, service: str, method: str, path: str, query: str,
                      headers: Sequence[tuple[bytes, bytes]], body: bytes) -> Caller:
+        self._found = None
         verified = self._verifier.verify(service=service, method=method, path=path, query=query,
                                          headers=headers, body=body)
-        found = self.directory.signing_key(verified.access_key)
-        if found is None:  # deleted by another worker in the instant since the verifier read it
+        found = self._found
+        if found is None:  # the verifier only succeeds after its lookup found the key
             raise UnrecognizedClientException("The security token included in the request is invalid.")
         identity = found[1]
         return Caller(verified.access_key, identity.account, verified.region, identity)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from moatdb import __version__
+
+if TYPE_CHECKING:
+    from moatdb.auth.principals import Directory
 
 
 @click.group()
@@ -42,12 +48,20 @@ DATA_DIR = click.option("--data-dir", default=".moatdb", show_default=True, type
 ACCOUNT = click.option("--account", default="000000000000", show_default=True, help="The 12-digit account id.")
 
 
-def _directory(data_dir: Path, *, create: bool = False):
+@contextmanager
+def _directory(data_dir: Path, *, create: bool = False) -> Iterator[Directory]:
+    """The principals of a data directory, for one command; their errors become its error message."""
     from moatdb.server import open_directory
 
     if not create and not (data_dir / "moatdb.sqlite3").exists():
         raise click.ClickException(f"no moatdb data in {data_dir} (start `moatdb serve` once, or pass --data-dir)")
-    return open_directory(data_dir)
+    directory = open_directory(data_dir)
+    try:
+        yield directory
+    except (ValueError, LookupError) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        directory.store.close()
 
 
 @main.group()
@@ -61,15 +75,10 @@ def users() -> None:
 @DATA_DIR
 def users_create(name: str, account: str, data_dir: Path) -> None:
     """Create the IAM user NAME (and its account, if new)."""
-    directory = _directory(data_dir, create=True)
-    try:
+    with _directory(data_dir, create=True) as directory:
         if account not in {a.id for a in directory.accounts()}:
             directory.create_account(account, account)
         user = directory.create_user(account, name)
-    except (ValueError, LookupError) as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        directory.store.close()
     click.echo(f"{user.arn}\t{user.id}")
 
 
@@ -77,12 +86,9 @@ def users_create(name: str, account: str, data_dir: Path) -> None:
 @DATA_DIR
 def users_list(data_dir: Path) -> None:
     """Every IAM user: ARN and user id."""
-    directory = _directory(data_dir)
-    try:
+    with _directory(data_dir) as directory:
         for user in sorted(directory.users(), key=lambda u: u.arn):
             click.echo(f"{user.arn}\t{user.id}")
-    finally:
-        directory.store.close()
 
 
 @main.group()
@@ -97,13 +103,8 @@ def keys() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the key as JSON.")
 def keys_create(user_name: str, account: str, data_dir: Path, as_json: bool) -> None:
     """Create an access key; its secret is shown this once."""
-    directory = _directory(data_dir)
-    try:
+    with _directory(data_dir) as directory:
         key = directory.create_access_key(account, user_name)
-    except (ValueError, LookupError) as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        directory.store.close()
     _print_key(key, as_json)
 
 
@@ -118,13 +119,8 @@ def keys_import(user_name: str, access_key_id: str, account: str, data_dir: Path
     secret = click.get_text_stream("stdin").readline().strip()
     if not secret:
         raise click.ClickException("no secret access key on standard input")
-    directory = _directory(data_dir, create=True)
-    try:
+    with _directory(data_dir, create=True) as directory:
         directory.create_access_key(account, user_name, key_id=access_key_id, secret=secret)
-    except (ValueError, LookupError) as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        directory.store.close()
     click.echo(access_key_id)
 
 
@@ -136,16 +132,11 @@ def keys_import(user_name: str, access_key_id: str, account: str, data_dir: Path
 def keys_rotate(user_name: str, account: str, data_dir: Path, as_json: bool) -> None:
     """Rotate a user's keys the way IAM recommends: a new key, and every older one deactivated
     (delete them once nothing uses them any more). A user holding two keys must delete one first."""
-    directory = _directory(data_dir)
-    try:
-        older = [key for key in directory.access_keys(account, user_name)]
+    with _directory(data_dir) as directory:
+        older = directory.access_keys(account, user_name)
         key = directory.create_access_key(account, user_name)
         for old in older:
             directory.set_access_key_status(old.id, "Inactive")
-    except (ValueError, LookupError) as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        directory.store.close()
     _print_key(key, as_json)
 
 
@@ -153,12 +144,9 @@ def keys_rotate(user_name: str, account: str, data_dir: Path, as_json: bool) -> 
 @DATA_DIR
 def keys_list(data_dir: Path) -> None:
     """Every access key: id, status, and user (never a secret)."""
-    directory = _directory(data_dir)
-    try:
+    with _directory(data_dir) as directory:
         for key in sorted(directory.access_keys(), key=lambda k: (k.account, k.user, k.created)):
             click.echo(f"{key.id}\t{key.status}\tarn:aws:iam::{key.account}:user/{key.user}")
-    finally:
-        directory.store.close()
 
 
 @keys.command("deactivate")
@@ -182,13 +170,8 @@ def keys_activate(key_id: str, data_dir: Path) -> None:
 @DATA_DIR
 def keys_delete(key_id: str, data_dir: Path) -> None:
     """Delete KEY_ID for good."""
-    directory = _directory(data_dir)
-    try:
+    with _directory(data_dir) as directory:
         directory.delete_access_key(key_id)
-    except LookupError as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        directory.store.close()
 
 
 @main.command()
@@ -203,26 +186,18 @@ def credentials(data_dir: Path, endpoint_url: str, region: str, folder: Path | N
     AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE or ~/.aws."""
     from moatdb.auth import profiles
 
-    directory = _directory(data_dir)
-    try:
+    with _directory(data_dir) as directory:
         if folder is not None:
             for path in profiles.write(directory, folder, endpoint_url=endpoint_url, region=region).values():
                 click.echo(str(path))
             return
         files = profiles.render(directory, endpoint_url=endpoint_url, region=region)
-    finally:
-        directory.store.close()
     click.echo(f"# {profiles.CONFIG}\n{files[profiles.CONFIG]}\n# {profiles.CREDENTIALS}\n{files[profiles.CREDENTIALS]}")
 
 
 def _set_status(data_dir: Path, key_id: str, status: str) -> None:
-    directory = _directory(data_dir)
-    try:
+    with _directory(data_dir) as directory:
         directory.set_access_key_status(key_id, status)
-    except LookupError as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        directory.store.close()
 
 
 def _print_key(key, as_json: bool) -> None:

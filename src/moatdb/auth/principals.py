@@ -22,6 +22,7 @@ import orjson
 
 from moatdb.auth.sigv4 import SigningKeyRecord
 from moatdb.storage.base import Store
+from moatdb.storage.cache import DocumentCache
 
 ACCOUNT, USER, ACCESS_KEY, SESSION = "iam/account", "iam/user", "iam/access-key", "iam/session"
 # IAM's quotas: two access keys per user.
@@ -100,27 +101,15 @@ class Identity:
 class Directory:
     def __init__(self, store: Store):
         self.store = store
-        self._generation = -1
-        self._keys: dict[str, tuple[SigningKeyRecord, Identity] | None] = {}
+        self._keys: DocumentCache[str, tuple[SigningKeyRecord, Identity] | None] = DocumentCache(
+            store, self._load_key)
 
     # --- the hot path -------------------------------------------------------------------------
 
     def signing_key(self, access_key_id: str) -> tuple[SigningKeyRecord, Identity] | None:
         """What SigV4 needs to check a signature made with this key id, and whose key it is; None
         for an unknown or inactive key."""
-        generation = self.store.generation()
-        if generation != self._generation:
-            self._keys.clear()
-            self._generation = generation
-        try:
-            return self._keys[access_key_id]
-        except KeyError:
-            pass
-        found = self._load_key(access_key_id)
-        if len(self._keys) > 10_000:
-            self._keys.clear()
-        self._keys[access_key_id] = found
-        return found
+        return self._keys.get(access_key_id)
 
     def _load_key(self, access_key_id: str) -> tuple[SigningKeyRecord, Identity] | None:
         reader = self.store.read()

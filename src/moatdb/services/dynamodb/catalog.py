@@ -18,6 +18,7 @@ import orjson
 from moatdb.errors import ResourceNotFoundException, ValidationException
 from moatdb.services.dynamodb import keys, values
 from moatdb.storage.base import ReadTransaction, Store, WriteTransaction
+from moatdb.storage.cache import DocumentCache
 
 DOCUMENT_KIND = "dynamodb/table"
 TABLE_COUNTER = "dynamodb/table"
@@ -187,24 +188,14 @@ class Catalog:
 
     def __init__(self, store: Store):
         self.store = store
-        self._generation = -1
-        self._tables: dict[Address, Table | None] = {}
+        self._tables: DocumentCache[Address, Table | None] = DocumentCache(store, self._load)
+
+    def _load(self, address: Address) -> Table | None:
+        document = self.store.read().document(DOCUMENT_KIND, _document_name(address))
+        return Table.from_document(document) if document is not None else None
 
     def find(self, address: Address) -> Table | None:
-        generation = self.store.generation()
-        if generation != self._generation:
-            self._tables.clear()
-            self._generation = generation
-        try:
-            return self._tables[address]
-        except KeyError:
-            pass
-        document = self.store.read().document(DOCUMENT_KIND, _document_name(address))
-        table = Table.from_document(document) if document is not None else None
-        if len(self._tables) > 10_000:
-            self._tables.clear()
-        self._tables[address] = table
-        return table
+        return self._tables.get(address)
 
     def get(self, address: Address) -> Table:
         """The table, or DynamoDB's ResourceNotFoundException as item operations word it."""

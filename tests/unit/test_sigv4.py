@@ -881,3 +881,48 @@ def test_the_signing_key_is_the_one_aws_documents():
     key = sigv4.signing_key(SECRET, "20150830", "us-east-1", "iam")
 
     assert key.hex() == "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9"
+
+
+# --- the per-client caches -------------------------------------------------------------------------
+
+
+def outcome(request: Wire, using: SigV4Verifier) -> object:
+    try:
+        return check(request, using=using)
+    except Exception as refused:  # noqa: BLE001 - compared whole, class and message
+        return type(refused), refused.message
+
+
+@pytest.mark.parametrize("change", [
+    lambda auth: auth,
+    lambda auth: flip_last_hex(auth),
+    lambda auth: auth + "00",
+    lambda auth: auth + " ",
+    lambda auth: auth + ",",
+    lambda auth: auth.replace(", Signature=", ",Signature="),
+    lambda auth: auth.replace(", Signature=", " xSignature="),
+    lambda auth: auth.replace(", Signature=", ", Signature=-"),
+    lambda auth: auth.replace("Signature=", "Signature=zz"),
+    lambda auth: auth.partition("Signature=")[0] + "Signature=",
+    lambda auth: auth.partition("Signature=")[0] + "Signature=00 Signature=" + auth.partition("Signature=")[2],
+])
+def test_an_authorization_header_sharing_a_cached_prefix_is_judged_as_if_nothing_were_cached(change):
+    request = botocore_signed()
+    variant = request.with_header("Authorization", change(request.header("Authorization")))
+    warmed = verifier()
+    check(request, using=warmed)
+    check(request, using=warmed)
+
+    assert outcome(variant, warmed) == outcome(variant, verifier())
+
+
+def test_the_outcome_of_one_client_and_second_is_reused_and_follows_the_clock():
+    clock = [CLOCK]
+    shared = SigV4Verifier(region=REGION, lookup=KEYS.get, clock=lambda: clock[0])
+    first = check(botocore_signed(), using=shared)
+    again = check(botocore_signed(body=b'{"x":1}'), using=shared)
+    clock[0] = CLOCK + 1
+    later = check(botocore_signed(at=NOW + datetime.timedelta(seconds=1)), using=shared)
+
+    assert first == again == Verified(ACCESS_KEY, REGION, "dynamodb", CLOCK, False)
+    assert later == Verified(ACCESS_KEY, REGION, "dynamodb", CLOCK + 1, False)

@@ -177,6 +177,22 @@ class _SignedHeaders:
     names: tuple[bytes, ...]  # lower-cased, in the order the client listed them
     line: bytes  # the SignedHeaders line of the canonical request
     has_host: bool
+    # The canonical request around its variable parts, for one %-formatting: method, path, query,
+    # each signed header's value, payload hash.
+    template: bytes
+
+
+class _Scope:
+    """One credential's scope, and what it derives, kept across the requests that repeat it."""
+
+    __slots__ = ("parts", "line", "secret", "states", "verified")
+
+    def __init__(self, parts: list[str]):
+        self.parts = parts  # access key, day, region, service, terminator
+        self.line = "/".join(parts[1:]).encode()  # the string to sign's scope line, once it is checked
+        self.secret: str | None = None  # the secret `states` were derived from
+        self.states: tuple = ()
+        self.verified: Verified | None = None  # the last outcome: immutable, so reusable while it holds
 
 
 class SigV4Verifier:
@@ -196,10 +212,11 @@ class SigV4Verifier:
         self._lookup = lookup
         self._clock = clock
         self._skew = max_skew_seconds
-        # Bounded caches of pure functions of what clients resend: dates (one a second), scopes,
-        # SignedHeaders lists, and signing keys as HMAC states ready to copy.
-        self._dates: dict[str, int] = {}
-        self._scopes: dict[str, list[str]] = {}
+        # Bounded caches of pure functions of what clients resend: Authorization headers but their
+        # signature, dates (one a second), scopes, SignedHeaders lists, and signing keys as HMAC states ready to copy.
+        self._authorizations: dict[bytes, tuple[str, str, str]] = {}
+        self._dates: dict[bytes, tuple[int, str]] = {}
+        self._scopes: dict[str, _Scope] = {}
         self._signed_headers: dict[str, _SignedHeaders] = {}
         self._keys: dict[tuple[str, str, str, str], tuple] = {}
 
@@ -213,16 +230,7 @@ class SigV4Verifier:
         headers: Sequence[tuple[bytes, bytes]],
         body: bytes,
     ) -> Verified:
-        fields: dict[bytes, bytes] = {}
-        repeated: dict[bytes, list[bytes]] | None = None
-        for name, value in headers:
-            if name in fields:
-                if repeated is None:
-                    repeated = {}
-                repeated.setdefault(name, [fields[name]]).append(value)
-            else:
-                fields[name] = value
-
+        fields, repeated = _header_fields(headers)
         if query:
             if isinstance(query, str):
                 query = query.encode("utf-8", "surrogateescape")
@@ -237,15 +245,12 @@ class SigV4Verifier:
         if authorization:
             if presigned:
                 raise InvalidSignatureException(FOUND_BOTH)
-            header = authorization.decode("latin-1")
-            if not header.lstrip().startswith("AWS4-"):
-                raise MissingAuthenticationTokenException(MISSING_TOKEN)
-            algorithm, credential, signed_headers, signature = _authorization_parameters(header)
+            algorithm, credential, signed_headers, signature = self._authorization(authorization)
             date = fields.get(b"x-amz-date") or fields.get(b"date")
             if not (credential and signature and signed_headers and date):
-                raise IncompleteSignatureException(_missing_in_header(header, credential, signature,
-                                                                      signed_headers, date))
-            date_text = date.decode("latin-1")
+                raise IncompleteSignatureException(_missing_in_header(
+                    authorization.decode("latin-1"), credential, signature, signed_headers, date
+                ))
             token = fields.get(b"x-amz-security-token")
             expires = None
         elif presigned:
@@ -262,18 +267,22 @@ class SigV4Verifier:
             algorithm = _text(first[b"X-Amz-Algorithm"])
             credential = _text(first[b"X-Amz-Credential"])
             signed_headers = _text(first[b"X-Amz-SignedHeaders"])
-            signature = _text(first[b"X-Amz-Signature"])
-            date_text = _text(first[b"X-Amz-Date"])
+            # Compared as bytes: a signature that is not ASCII hex mismatches either way.
+            signature = first[b"X-Amz-Signature"]
+            date = first[b"X-Amz-Date"]
             token = first.get(b"X-Amz-Security-Token")
             expires = first.get(b"X-Amz-Expires")
         else:
             raise MissingAuthenticationTokenException(MISSING_TOKEN)
 
-        # The date: its form, then the clock.
-        signed_at = self._dates.get(date_text)
-        if signed_at is None:
-            signed_at = _parse_basic_date(date_text)
-            _remember(self._dates, date_text, signed_at)
+        # The date: its form, then the clock. Cached by its bytes: a valid date is ASCII, so both
+        # forms' decodings agree on it; an invalid one is reported as its form decodes it.
+        dated = self._dates.get(date)
+        if dated is None:
+            date_text = date.decode("latin-1") if authorization else _text(date)
+            dated = (_parse_basic_date(date_text), date_text)
+            _remember(self._dates, date, dated)
+        signed_at, date_text = dated
         lifetime = None if expires is None else _expires_seconds(expires)
         now = self._clock()
         if signed_at > now + self._skew or signed_at < now - (self._skew if lifetime is None else lifetime):
@@ -292,17 +301,18 @@ class SigV4Verifier:
             )
         scope = self._scopes.get(credential)
         if scope is None:
-            scope = credential.rstrip("/").split("/")
-            if len(scope) != 5:
+            parts = credential.rstrip("/").split("/")
+            if len(parts) != 5:
                 raise IncompleteSignatureException(
                     "Credential must have exactly 5 slash-delimited elements, "
                     f"e.g. keyid/date/region/service/term, got '{credential}'"
                 )
+            scope = _Scope(parts)
             _remember(self._scopes, credential, scope)
-        access_key, day, region, scope_service, terminator = scope
+        access_key, day, region, scope_service, terminator = scope.parts
         if region != self.region or scope_service != service or terminator != TERMINATOR \
                 or day != date_text[:8]:
-            raise InvalidSignatureException(self._scope_problems(scope, service, date_text))
+            raise InvalidSignatureException(self._scope_problems(scope.parts, service, date_text))
 
         # Who: the key, then the signature, then the session token.
         record = self._lookup(access_key)
@@ -315,23 +325,25 @@ class SigV4Verifier:
         claimed_hash = fields.get(b"x-amz-content-sha256")
         if claimed_hash is not None and claimed_hash != payload_hash:
             raise InvalidSignatureException(MISMATCH)
-        canonical_request = b"\n".join((
+        canonical_request = signed.template % (
             _METHODS.get(method) or method.upper().encode("ascii", "replace"),
             b"/" if path == "/" or path == b"/" else _canonical_path(path),
             _canonical_query(params, presigned) if params else b"",
-            _canonical_headers(signed.names, fields, repeated),
-            signed.line,
+            *_header_values(signed.names, fields, repeated),
             payload_hash,
-        ))
-        inner, outer = self._hmac_states(record.secret_key, day, region, service)
+        )
+        secret = record.secret_key
+        if scope.secret != secret:
+            scope.states = self._hmac_states(secret, day, region, service)
+            scope.secret = secret
+        inner, outer = scope.states
         inner = inner.copy()
-        inner.update(b"AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s" % (
-            date_text.encode("latin-1"), day.encode(), region.encode(), service.encode(),
-            hashlib.sha256(canonical_request).hexdigest().encode(),
+        inner.update(b"AWS4-HMAC-SHA256\n%s\n%s\n%s" % (
+            date, scope.line, hashlib.sha256(canonical_request).hexdigest().encode(),
         ))
         outer = outer.copy()
         outer.update(inner.digest())
-        if not hmac.compare_digest(outer.hexdigest().encode(), signature.encode("latin-1", "replace")):
+        if not hmac.compare_digest(outer.hexdigest().encode(), signature):
             raise InvalidSignatureException(MISMATCH)
 
         if record.session_token is None:
@@ -343,7 +355,33 @@ class SigV4Verifier:
             if record.expires_at is not None and now >= record.expires_at:
                 raise ExpiredTokenException(EXPIRED_TOKEN)
 
-        return Verified(access_key, region, service, float(signed_at), presigned)
+        # Frozen dataclasses are slow to build; the scope's last outcome serves its next second.
+        verified = scope.verified
+        if verified is None or verified.signed_at != signed_at or verified.presigned is not presigned:
+            verified = scope.verified = Verified(access_key, region, service, float(signed_at), presigned)
+        return verified
+
+    def _authorization(self, raw: bytes) -> tuple[str, str, str, bytes]:
+        """(algorithm, Credential, SignedHeaders, Signature) of an Authorization header.
+
+        One client's headers differ only by their signature: what comes before a trailing
+        ``Signature=<alphanumerics>`` is parsed once and cached. Anything else is parsed whole.
+        """
+        at = raw.rfind(b"Signature=")
+        signature = raw[at + 10:]
+        if signature.isalnum():
+            # Only prefixes ending in a separator are cached, so a hit starts a token here.
+            parsed = self._authorizations.get(raw[:at])
+            if parsed is not None:
+                return (*parsed, signature)
+        header = raw.decode("latin-1")
+        if not header.lstrip().startswith("AWS4-"):
+            raise MissingAuthenticationTokenException(MISSING_TOKEN)
+        algorithm, credential, signed_headers, whole_signature = _authorization_parameters(header)
+        if at > 0 and signature.isalnum() and _is_separator(raw[at - 1]):
+            # The trailing signature is the last token, so the earlier ones alone gave the rest.
+            _remember(self._authorizations, raw[:at], (algorithm, credential, signed_headers))
+        return algorithm, credential, signed_headers, whole_signature.encode("latin-1")
 
     # --- the parts -------------------------------------------------------------------------------
 
@@ -426,7 +464,29 @@ def _authorization_parameters(header: str) -> tuple[str, str, str, str]:
     return tokens[0], get("Credential", ""), get("SignedHeaders", ""), get("Signature", "")
 
 
-def _missing_in_header(header: str, credential: str, signature: str, signed_headers: str, date) -> str:
+def _is_separator(byte: int) -> bool:
+    """Whether this byte of an Authorization header separates parameters (as its latin-1 text splits)."""
+    return byte == 0x2C or chr(byte).isspace()
+
+
+def _header_fields(
+    headers: Sequence[tuple[bytes, bytes]],
+) -> tuple[dict[bytes, bytes], dict[bytes, list[bytes]] | None]:
+    """Each header's first value, and every value of the repeated ones (None if none repeats)."""
+    fields = dict(headers)  # in C; only a repeated name makes it differ from the loop below
+    if len(fields) == len(headers):
+        return fields, None
+    fields = {}
+    repeated: dict[bytes, list[bytes]] = {}
+    for name, value in headers:
+        if name in fields:
+            repeated.setdefault(name, [fields[name]]).append(value)
+        else:
+            fields[name] = value
+    return fields, repeated
+
+
+def _missing_in_header(header: str, credential: str, signature, signed_headers: str, date) -> str:
     missing = "".join(
         f"Authorization header requires '{name}' parameter. "
         for name, value in zip(_HEADER_PARAMS, (credential, signature, signed_headers), strict=True)
@@ -534,22 +594,22 @@ def _canonical_path(path: str | bytes) -> bytes:
     return quote_from_bytes(normalized, safe="/~").encode("ascii")
 
 
-def _canonical_headers(
+def _header_values(
     names: tuple[bytes, ...], fields: dict[bytes, bytes], repeated: dict[bytes, list[bytes]] | None
-) -> bytes:
-    """name:value lines, each value trimmed and its inner whitespace runs collapsed (as botocore does)."""
+) -> list[bytes]:
+    """Each signed header's value, trimmed and its inner whitespace runs collapsed (as botocore does)."""
     if repeated is None:
-        return b"".join([b"%s:%s\n" % (name, b" ".join(fields.get(name, b"").split())) for name in names])
-    lines = []
-    for name in names:
-        if name in repeated:
-            value = b",".join(b" ".join(v.split()) for v in repeated[name])
-        else:
-            value = b" ".join(fields.get(name, b"").split())
-        lines.append(b"%s:%s\n" % (name, value))
-    return b"".join(lines)
+        return [b" ".join(fields.get(name, b"").split()) for name in names]
+    return [
+        b",".join([b" ".join(v.split()) for v in repeated[name]]) if name in repeated
+        else b" ".join(fields.get(name, b"").split())
+        for name in names
+    ]
 
 
 def _parse_signed_headers(text: str) -> _SignedHeaders:
     names = tuple(name.strip().lower().encode("latin-1") for name in text.split(";"))
-    return _SignedHeaders(names=names, line=b";".join(names), has_host=b"host" in names)
+    line = b";".join(names)
+    headers = b"".join([b"%s:%%s\n" % name.replace(b"%", b"%%") for name in names])
+    template = b"%%s\n%%s\n%%s\n%s\n%s\n%%s" % (headers, line.replace(b"%", b"%%"))
+    return _SignedHeaders(names=names, line=line, has_host=b"host" in names, template=template)

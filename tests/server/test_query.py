@@ -892,3 +892,16 @@ def test_query_reports_no_capacity_unless_asked(ddb, three_one_and_a_half_kb_ite
         )
         assert "ConsumedCapacity" not in reply
         assert reply["Count"] == 3
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("", "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an "
+         "empty string value. Key: pk"),
+    ("x" * 2049, "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit "
+                 "of2048 bytes"),
+], ids=["empty", "over-2048-bytes"])
+def test_a_partition_key_value_in_a_key_condition_obeys_the_key_rules_getitem_applies(ddb, table, value, message):
+    # GetItem refuses the same value with these words (test_items.py). No capture of DynamoDB's answer to
+    # such a Query was found: the words are assumed to be GetItem's, as the rule is the same key rule.
+    expect_error(ddb.query, "ValidationException", message, TableName=table,
+                 KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": value}})

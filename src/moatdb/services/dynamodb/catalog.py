@@ -116,6 +116,12 @@ class Table:
         sort = _key_value(sort, self.sort_type, self.sort_key, _KEY_MISMATCH, MAX_SORT_KEY_BYTES)
         return keys.partition_bytes(partition), keys.sort_bytes(sort)
 
+    def partition_storage_key(self, value: dict) -> bytes:
+        """The storage partition of a Query's partition key value, with the key rules GetItem applies
+        (not empty, at most 2048 bytes)."""
+        value = _key_value(value, self.partition_type, self.partition_key, _KEY_MISMATCH, MAX_PARTITION_KEY_BYTES)
+        return keys.partition_bytes(value)
+
     def item_storage_key(self, item: dict) -> tuple[bytes, bytes]:
         """The storage key of a whole (already validated) item, with PutItem's wording for a
         missing key attribute or one of the wrong type."""

@@ -37,7 +37,7 @@ def query(request: Request) -> dict | bytes:
     if table.sort_key:
         key_types[table.sort_key] = table.sort_type
     key_condition = key_expression.for_key(table.partition_key, table.sort_key, key_types)
-    partition = keys.partition_bytes(key_condition.partition_value)
+    partition = table.partition_storage_key(key_condition.partition_value)
     low, high, low_inclusive, high_inclusive = _sort_bounds(table, key_condition)
     reverse = params.get("ScanIndexForward") is False
     start = params.get("ExclusiveStartKey")

@@ -38,8 +38,10 @@ class Authenticator:
         self._found = found = self.directory.signing_key(access_key)
         return None if found is None else found[0]
 
-    def authenticate(self, *, service: str, method: str, path: str, query: str,
+    def authenticate(self, *, service: str, method: str, path: bytes, query: bytes,
                      headers: Sequence[tuple[bytes, bytes]], body: bytes) -> Caller:
+        """The caller of a request as sent: ``path`` and ``query`` undecoded (ASGI's ``raw_path``
+        and ``query_string``), since the signature covers them as they travelled."""
         self._found = None
         verified = self._verifier.verify(service=service, method=method, path=path, query=query,
                                          headers=headers, body=body)

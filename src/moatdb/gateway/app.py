@@ -135,10 +135,9 @@ class Gateway:
 
     def _authenticate(self, service: str, scope, body: bytes):
         # The signature covers the path as the client sent it, percent-encoding included.
-        raw_path = scope.get("raw_path") or scope["path"].encode()
         return self.authenticator.authenticate(
-            service=service, method=scope["method"], path=raw_path.decode("latin-1"),
-            query=scope["query_string"].decode("latin-1"), headers=scope["headers"], body=body)
+            service=service, method=scope["method"], path=scope.get("raw_path") or scope["path"].encode(),
+            query=scope["query_string"], headers=scope["headers"], body=body)
 
     def _dispatch(self, scope, target, body: bytes, request_id: str) -> tuple[int, bytes]:
         try:

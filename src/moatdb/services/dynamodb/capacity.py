@@ -21,21 +21,17 @@ def write_units(size: int) -> float:
     return float(max(1, -(-size // WRITE_UNIT)))
 
 
-def consumed(mode: str | None, table: str, units: float, *, read: bool, split: bool = False) -> dict | None:
+def consumed(mode: str | None, table: str, units: float) -> dict | None:
     """The ConsumedCapacity member for ReturnConsumedCapacity ``mode``, or None when not asked.
 
     Single-item operations, Query, Scan and the batch operations report the aggregate alone:
     ``{"TableName", "CapacityUnits"}``, plus ``"Table": {"CapacityUnits"}`` under INDEXES, with no
     ReadCapacityUnits/WriteCapacityUnits split (dynalite's tests, and the dynamodb-conformance
-    suite characterised against real DynamoDB in 2026, issue #69). Only the transactional
-    operations add the split (``split=True``), read or write as ``read`` says.
+    suite characterised against real DynamoDB in 2026, issue #69); only transactions add the split.
     """
     if mode is None or mode == "NONE":
         return None
     result: dict = {"TableName": table, "CapacityUnits": units}
-    kind = "ReadCapacityUnits" if read else "WriteCapacityUnits"
-    if split:
-        result[kind] = units
     if mode == "INDEXES":
-        result["Table"] = {"CapacityUnits": units, kind: units} if split else {"CapacityUnits": units}
+        result["Table"] = {"CapacityUnits": units}
     return result

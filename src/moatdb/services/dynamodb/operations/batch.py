@@ -66,7 +66,7 @@ def batch_get_item(request: Request) -> dict:
                 size += len(stored)
                 found.append(projection.apply(item) if projection is not None else item)
             read_units += capacity.read_units(values.item_size(item) if item else 0, consistent)
-        entry = capacity.consumed(capacity_mode, name, read_units, read=True)
+        entry = capacity.consumed(capacity_mode, name, read_units)
         if entry is not None:
             consumed.append(entry)
     result: dict = {"Responses": responses, "UnprocessedKeys": unprocessed}
@@ -134,6 +134,6 @@ def batch_write_item(request: Request) -> dict:
                 txn.put(table.id, partition, sort, encoded)
     result: dict = {"UnprocessedItems": {}}
     if capacity_mode not in (None, "NONE"):
-        result["ConsumedCapacity"] = [capacity.consumed(capacity_mode, name, units, read=False)
+        result["ConsumedCapacity"] = [capacity.consumed(capacity_mode, name, units)
                                       for name, units in charged.items()]
     return result

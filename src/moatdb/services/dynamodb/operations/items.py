@@ -68,7 +68,7 @@ def get_item(request: Request) -> dict | bytes:
     if item is not None:
         result["Item"] = projection.apply(item) if projection is not None else item
     units = capacity.read_units(values.item_size(item) if item else 0, bool(params.get("ConsistentRead")))
-    consumed = capacity.consumed(capacity_mode, table.name, units, read=True)
+    consumed = capacity.consumed(capacity_mode, table.name, units)
     if consumed is not None:
         result["ConsumedCapacity"] = consumed
     return result
@@ -183,5 +183,5 @@ def _add_write_capacity(result: dict, mode: str | None, table: Table, size: int,
     # A write is charged for the larger of the item before and after it.
     old_size = values.item_size(old) if old is not None else 0
     result["ConsumedCapacity"] = capacity.consumed(
-        mode, table.name, capacity.write_units(max(size, old_size)), read=False
+        mode, table.name, capacity.write_units(max(size, old_size))
     )

@@ -143,7 +143,7 @@ def _page(request: Request, table: Table, rows: Iterator[tuple[bytes, bytes, byt
         result["LastEvaluatedKey"] = last_key
     if count_capacity:
         units = capacity.read_units(charged_bytes, bool(params.get("ConsistentRead")))
-        result["ConsumedCapacity"] = capacity.consumed(capacity_mode, table.name, units, read=True)
+        result["ConsumedCapacity"] = capacity.consumed(capacity_mode, table.name, units)
     return result
 
 

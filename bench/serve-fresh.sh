@@ -5,6 +5,7 @@ set -euo pipefail
 port=$1 dir=$2
 moatdb="$(dirname "$0")/../.venv/bin/moatdb"
 rm -rf "$dir"
-"$moatdb" users create bench --data-dir "$dir" >/dev/null
+# Authorized as any caller is: the user may do what AWS's AmazonDynamoDBFullAccess allows.
+"$moatdb" users create bench --policy arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess --data-dir "$dir" >/dev/null
 echo "$BENCH_SECRET_KEY" | "$moatdb" keys import --user bench --access-key-id "$BENCH_ACCESS_KEY" --data-dir "$dir" >/dev/null
 exec "$moatdb" serve --port "$port" --data-dir "$dir" --log-level warning

@@ -77,8 +77,10 @@ class Server:
 
 def seed_test_credentials(data_dir: Path) -> None:
     """Give a data directory the IAM user ``tester`` signing with the tests' known key (ACCESS_KEY /
-    SECRET_KEY), as an operator imports a known key; the server then verifies every signature."""
-    from moatdb.server import DEFAULT_ACCOUNT, open_directory
+    SECRET_KEY), as an operator imports a known key, with AWS's AdministratorAccess policy: the
+    server then verifies every signature and authorizes every request, and the tester may do all."""
+    from moatdb.auth.directory import USER
+    from moatdb.server import ADMINISTRATOR_ACCESS, DEFAULT_ACCOUNT, open_directory
 
     directory = open_directory(data_dir)
     try:
@@ -86,6 +88,7 @@ def seed_test_credentials(data_dir: Path) -> None:
             directory.create_account(DEFAULT_ACCOUNT, "default")
         if directory.user(DEFAULT_ACCOUNT, "tester") is None:
             directory.create_user(DEFAULT_ACCOUNT, "tester")
+            directory.attach_policy(USER, DEFAULT_ACCOUNT, "tester", ADMINISTRATOR_ACCESS)
         if not directory.access_keys(DEFAULT_ACCOUNT, "tester"):
             directory.create_access_key(DEFAULT_ACCOUNT, "tester", key_id=ACCESS_KEY, secret=SECRET_KEY)
     finally:

@@ -8,6 +8,8 @@ import configparser
 import http.client
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,6 +26,7 @@ SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 TARGET = "DynamoDB_20120810."
 JSON_10 = "application/x-amz-json-1.0"
 
+ACCOUNT = "000000000000"
 TESTER_ARN = "arn:aws:iam::000000000000:user/tester"  # whom ACCESS_KEY belongs to (conftest seeds it)
 
 INVALID = "One or more parameter values were invalid: "
@@ -173,3 +176,81 @@ def profile_credentials(data_dir, profile: str = "default") -> tuple[str, str]:
     parser = configparser.ConfigParser()
     parser.read(Path(data_dir) / "aws" / "credentials")
     return parser[profile]["aws_access_key_id"], parser[profile]["aws_secret_access_key"]
+
+
+# --- principals and policies, set up in a server's data directory --------------------------------------
+
+
+@contextmanager
+def directory_of(server) -> Iterator:
+    """The IAM directory of a (running) server's data directory, as `moatdb` commands open it: what is
+    changed here holds for the server from its next request."""
+    from moatdb.server import open_directory
+
+    directory = open_directory(server.data_dir)
+    try:
+        yield directory
+    finally:
+        directory.store.close()
+
+
+def policy(*statements: dict) -> str:
+    """A policy document (Version 2012-10-17) of the given statements."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(action, resource="*", **extra) -> dict:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def deny(action, resource="*", **extra) -> dict:
+    return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
+
+
+@dataclass
+class TestUser:
+    name: str
+    arn: str
+    credentials: tuple[str, str]
+
+
+def new_user(server, *inline: str, managed: tuple[str, ...] = (), boundary: str | None = None,
+             groups: tuple[str, ...] = (), tags: dict | None = None, name: str | None = None) -> TestUser:
+    """A fresh IAM user with an access key, the given inline policy documents, attached managed policies,
+    permissions boundary and group memberships."""
+    from moatdb.auth.directory import USER
+
+    name = name or f"u-{uuid.uuid4().hex[:10]}"
+    with directory_of(server) as directory:
+        user = directory.create_user(ACCOUNT, name, tags=tags, boundary=boundary)
+        for index, document in enumerate(inline):
+            directory.put_inline_policy(USER, ACCOUNT, name, f"p{index}", document)
+        for arn in managed:
+            directory.attach_policy(USER, ACCOUNT, name, arn)
+        for group in groups:
+            directory.add_user_to_group(ACCOUNT, group, name)
+        key = directory.create_access_key(ACCOUNT, name)
+    return TestUser(name, user.arn, (key.id, key.secret))
+
+
+def new_role(server, trust: str, *inline: str, managed: tuple[str, ...] = (), max_session_duration: int = 3600,
+             tags: dict | None = None, name: str | None = None) -> str:
+    """A fresh IAM role with the given trust policy and inline policy documents; answers its ARN."""
+    from moatdb.auth.directory import ROLE
+
+    name = name or f"r-{uuid.uuid4().hex[:10]}"
+    with directory_of(server) as directory:
+        role = directory.create_role(ACCOUNT, name, trust, max_session_duration=max_session_duration, tags=tags)
+        for index, document in enumerate(inline):
+            directory.put_inline_policy(ROLE, ACCOUNT, name, f"p{index}", document)
+        for arn in managed:
+            directory.attach_policy(ROLE, ACCOUNT, name, arn)
+    return role.arn
+
+
+def trusting(*principals: str, **condition) -> str:
+    """A trust policy letting the given AWS principals (ARNs or account ids) assume the role."""
+    statement = {"Effect": "Allow", "Principal": {"AWS": list(principals)}, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition["condition"]
+    return policy(statement)

@@ -13,7 +13,7 @@ import click
 from moatdb import __version__
 
 if TYPE_CHECKING:
-    from moatdb.auth.principals import Directory
+    from moatdb.auth.directory import Directory
 
 
 @click.group()
@@ -51,6 +51,7 @@ ACCOUNT = click.option("--account", default="000000000000", show_default=True, h
 @contextmanager
 def _directory(data_dir: Path, *, create: bool = False) -> Iterator[Directory]:
     """The principals of a data directory, for one command; their errors become its error message."""
+    from moatdb.errors import AwsError
     from moatdb.server import open_directory
 
     if not create and not (data_dir / "moatdb.sqlite3").exists():
@@ -58,6 +59,8 @@ def _directory(data_dir: Path, *, create: bool = False) -> Iterator[Directory]:
     directory = open_directory(data_dir)
     try:
         yield directory
+    except AwsError as error:
+        raise click.ClickException(error.message or error.code) from None
     except (ValueError, LookupError) as error:
         raise click.ClickException(str(error)) from None
     finally:
@@ -72,13 +75,23 @@ def users() -> None:
 @users.command("create")
 @click.argument("name")
 @ACCOUNT
+@click.option("--policy", "policies", multiple=True, metavar="ARN",
+              help="Attach this managed policy (repeatable), e.g. arn:aws:iam::aws:policy/AdministratorAccess.")
 @DATA_DIR
-def users_create(name: str, account: str, data_dir: Path) -> None:
-    """Create the IAM user NAME (and its account, if new)."""
+def users_create(name: str, account: str, policies: tuple[str, ...], data_dir: Path) -> None:
+    """Create the IAM user NAME (and its account, if new). A new user may do nothing until a policy
+    allows it: attach managed policies with --policy, or manage it through the IAM API."""
+    from moatdb.auth.directory import USER
+
     with _directory(data_dir, create=True) as directory:
         if account not in {a.id for a in directory.accounts()}:
             directory.create_account(account, account)
+        for arn in policies:  # checked before the user exists, so a typo leaves nothing behind
+            if directory.policy(arn) is None:
+                raise click.ClickException(f"Policy {arn} does not exist or is not attachable.")
         user = directory.create_user(account, name)
+        for arn in policies:
+            directory.attach_policy(USER, account, name, arn)
     click.echo(f"{user.arn}\t{user.id}")
 
 
@@ -193,6 +206,80 @@ def credentials(data_dir: Path, endpoint_url: str, region: str, folder: Path | N
             return
         files = profiles.render(directory, endpoint_url=endpoint_url, region=region)
     click.echo(f"# {profiles.CONFIG}\n{files[profiles.CONFIG]}\n# {profiles.CREDENTIALS}\n{files[profiles.CREDENTIALS]}")
+
+
+# --- authorization, offline ----------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--principal", help="The ARN of a user or role of the data directory (a role: a session of it).")
+@click.option("--action", help="The action, e.g. dynamodb:GetItem.")
+@click.option("--resource", help="The resource's ARN, e.g. arn:aws:dynamodb:us-east-1:000000000000:table/Music.")
+@click.option("--context", "context", multiple=True, metavar="KEY=VALUE",
+              help="A condition key of the request (repeatable; repeat a key for several values).")
+@click.option("--source-ip", default="203.0.113.10", show_default=True, help="The caller's address.")
+@click.option("--vpc", default=None, help="The request comes through a VPC endpoint in this VPC (vpc-...).")
+@click.option("--vpce", default=None, help="The VPC endpoint it comes through (vpce-...).")
+@click.option("--resource-policy", type=click.File(), default=None, help="The resource's policy (JSON file).")
+@click.option("--scp", multiple=True, metavar="FILE[,FILE...]",
+              help="The SCPs attached at one level of the organization path, root first (repeat per level).")
+@click.option("--rcp", multiple=True, metavar="FILE[,FILE...]",
+              help="The RCPs attached at one level, root first (repeat per level).")
+@click.option("--endpoint-policy", type=click.File(), default=None, help="The VPC endpoint's policy (JSON file).")
+@click.option("--request", "request_file", type=click.File(), default=None,
+              help="The whole request as JSON (the same fields: principal, action, resource, context, ...).")
+@click.option("--region", default="us-east-1", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+@DATA_DIR
+def simulate(principal, action, resource, context, source_ip, vpc, vpce, resource_policy, scp, rcp,
+             endpoint_policy, request_file, region, as_json, data_dir: Path) -> None:
+    """Decide one request offline, as the server would, and explain the decision. Exits 0 when the
+    request is allowed and 1 when it is denied."""
+    from moatdb.auth.simulation import Simulation
+    from moatdb.auth.simulation import simulate as decide
+    from moatdb.policy.errors import MalformedPolicy
+
+    if request_file is not None:
+        try:
+            simulation = Simulation(**json.load(request_file))
+        except (ValueError, TypeError) as error:
+            raise click.ClickException(f"the request file is not a simulation: {error}") from None
+    else:
+        if not (principal and action and resource):
+            raise click.UsageError("give --principal, --action and --resource (or --request FILE)")
+        keys: dict[str, list[str]] = {}
+        for pair in context:
+            name, equals, value = pair.partition("=")
+            if not equals:
+                raise click.UsageError(f"--context takes KEY=VALUE, not {pair!r}")
+            keys.setdefault(name, []).append(value)
+        simulation = Simulation(
+            principal, action, resource, context=keys, source_ip=source_ip, vpc=vpc, vpc_endpoint=vpce,
+            resource_policy=resource_policy.read() if resource_policy else None,
+            scps=_levels(scp), rcps=_levels(rcp),
+            endpoint_policy=endpoint_policy.read() if endpoint_policy else None)
+    with _directory(data_dir) as directory:
+        try:
+            decision, request = decide(directory, simulation, region=region)
+        except MalformedPolicy as error:
+            raise click.ClickException(f"a policy given is malformed: {error.message}") from None
+    if as_json:
+        click.echo(json.dumps(decision.to_json() | {"message": None if decision.allowed else decision.message(request)},
+                              indent=2))
+    else:
+        click.echo("ALLOWED" if decision.allowed else f"DENIED: {decision.message(request)}")
+        click.echo(decision.explain())
+    raise SystemExit(0 if decision.allowed else 1)
+
+
+def _levels(options: tuple[str, ...]) -> list[list[str]] | None:
+    """The documents of each level of an organization path: one option per level, files by commas."""
+    if not options:
+        return None
+    try:
+        return [[Path(name).read_text() for name in option.split(",")] for option in options]
+    except OSError as error:
+        raise click.ClickException(f"cannot read {error.filename}: {error.strerror}") from None
 
 
 def _set_status(data_dir: Path, key_id: str, status: str) -> None:

@@ -146,8 +146,68 @@ class StsInvalidAction(StsError):
     code = "InvalidAction"
 
 
+class StsMalformedPolicyDocument(StsError):
+    code = "MalformedPolicyDocument"
+
+
+class StsPackedPolicyTooLarge(StsError):
+    code = "PackedPolicyTooLarge"
+
+
 class ExpiredTokenException(AwsError):
     """Temporary credentials past their expiry: DynamoDB's Coral front door answers with this type."""
 
     code = "ExpiredTokenException"
     namespace = CORAL_SERVICE
+
+
+# --- IAM (the Query protocol, as STS) -------------------------------------------------------------
+
+
+class IamError(AwsError):
+    namespace = "iam"
+
+
+class NoSuchEntity(IamError):
+    code = "NoSuchEntity"
+    status = 404
+
+
+class EntityAlreadyExists(IamError):
+    code = "EntityAlreadyExists"
+    status = 409
+
+
+class IamLimitExceeded(IamError):
+    code = "LimitExceeded"
+    status = 409
+
+
+class DeleteConflict(IamError):
+    code = "DeleteConflict"
+    status = 409
+
+
+class MalformedPolicyDocument(IamError):
+    code = "MalformedPolicyDocument"
+
+
+class IamValidationError(IamError):
+    code = "ValidationError"
+
+
+class InvalidInput(IamError):
+    code = "InvalidInput"
+
+
+class IamAccessDenied(IamError):
+    """An IAM call the caller's policies do not allow (IAM API Reference, "Common Errors")."""
+
+    code = "AccessDenied"
+    status = 403
+
+
+class IamInvalidAction(IamError):
+    """An ``Action`` IAM does not serve (or moatdb does not yet)."""
+
+    code = "InvalidAction"

@@ -18,15 +18,18 @@ import uvicorn
 
 from moatdb.auth import profiles
 from moatdb.auth.authenticator import Authenticator
-from moatdb.auth.principals import Directory
+from moatdb.auth.authorizer import Authorizer
+from moatdb.auth.directory import USER, Directory
 from moatdb.gateway.app import Gateway
 from moatdb.services.dynamodb.service import DynamoDB
+from moatdb.services.iam.service import IAM
 from moatdb.services.sts.service import STS
 from moatdb.storage.sqlite import SqliteStore
 
 # The account a new data directory starts with (until a world names the organization's own).
 DEFAULT_ACCOUNT = "000000000000"
 BOOTSTRAP_USER = "admin"
+ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 DATABASE_FILE = "moatdb.sqlite3"
 # Where `serve` writes AWS config and credentials files for the principals (see docs/cli.md).
 PROFILES_DIR = "aws"
@@ -58,7 +61,9 @@ def create_app() -> Gateway:
     region = os.environ.get("MOATDB_REGION", "us-east-1")
     store = SqliteStore(data_dir / DATABASE_FILE)
     directory = Directory(store)
-    return Gateway(DynamoDB(store), STS(directory), Authenticator(directory, region=region), store)
+    authorizer = Authorizer(directory, region=region)
+    return Gateway(DynamoDB(store, authorizer), STS(directory, authorizer), Authenticator(directory, region=region),
+                   store, iam=IAM(directory, authorizer))
 
 
 def open_directory(data_dir: Path) -> Directory:
@@ -79,6 +84,9 @@ def bootstrap(settings: Settings) -> Path:
                 directory.create_account(DEFAULT_ACCOUNT, "default")
             if directory.user(DEFAULT_ACCOUNT, BOOTSTRAP_USER) is None:
                 directory.create_user(DEFAULT_ACCOUNT, BOOTSTRAP_USER)
+                # Deny by default holds from the first request: the bootstrap user may do everything
+                # because a policy says so, as an account's first administrator does in IAM.
+                directory.attach_policy(USER, DEFAULT_ACCOUNT, BOOTSTRAP_USER, ADMINISTRATOR_ACCESS)
             key = directory.create_access_key(DEFAULT_ACCOUNT, BOOTSTRAP_USER)
             log.info("created IAM user %s with access key %s", BOOTSTRAP_USER, key.id)
         host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host

@@ -26,7 +26,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 from tests.conftest import client_for, free_port
-from tests.helpers import ACCESS_KEY, REGION, SECRET_KEY, TESTER_ARN, Reply, error, failure, send
+from tests.helpers import ACCESS_KEY, REGION, SECRET_KEY, TESTER_ARN, Reply, error, send
 
 AWS = str(Path(sys.executable).parent / "aws")
 MOATDB = str(Path(sys.executable).parent / "moatdb")
@@ -241,13 +241,12 @@ def test_an_unsigned_sts_request_is_missing_its_authentication_token(server):
                                 "Message": "Request is missing Authentication Token"}
 
 
-def test_assume_role_is_an_invalid_action_until_trust_policies_are_evaluated(server, sts):
-    response = failure(sts.assume_role, RoleArn="arn:aws:iam::000000000000:role/admin", RoleSessionName="test")
+def test_an_action_sts_does_not_serve_is_an_invalid_action(server):
+    reply = sts_call(server, "GetFederationToken")
 
-    assert response["Error"]["Code"] == "InvalidAction"
-    assert response["Error"]["Message"] == "Could not find operation AssumeRole for version 2011-06-15"
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert "Credentials" not in response
+    assert reply.status == 400
+    assert xml_error(reply) == {"Type": "Sender", "Code": "InvalidAction",
+                                "Message": "Could not find operation GetFederationToken for version 2011-06-15"}
 
 
 # --- the AWS CLI with the profiles `moatdb serve` writes ---------------------------------------------------

@@ -1,13 +1,9 @@
-"""Principals kept in storage: accounts, IAM users and their access keys, and temporary sessions.
+"""The principals of IAM as moatdb keeps them: accounts, users, groups, roles, managed policies,
+access keys and temporary sessions, each a frozen record stored as a JSON document.
 
-Each is a storage document (``iam/<kind>``). What a request needs on its hot path (the secret of
-an access key id, and who it belongs to) is cached per worker and dropped when any document
-changes, so a key deactivated through one worker is refused by every worker on its next request.
-
-Secrets are stored in the database, which only its owner can read (mode 0600): SigV4 needs the
-secret itself to recompute a signature, so it cannot be kept as a one-way hash. They never appear
-in logs, errors or listings; only ``create_access_key``, ``create_session`` and the credentials
-file a user asks for carry them.
+Names follow IAM's rules and are checked here in IAM's (Coral's) words; identifiers look like
+IAM's (AIDA… for a user, AROA… for a role, AGPA… for a group, ANPA… for a managed policy, AKIA… and
+ASIA… for access keys). ``Identity`` is what one verified request carries about its signer.
 """
 
 from __future__ import annotations
@@ -15,34 +11,40 @@ from __future__ import annotations
 import base64
 import re
 import secrets
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-import orjson
+from moatdb.errors import IamValidationError
 
-from moatdb.auth.sigv4 import SigningKeyRecord
-from moatdb.storage.base import Store
-from moatdb.storage.cache import DocumentCache
-
-ACCOUNT, USER, ACCESS_KEY, SESSION = "iam/account", "iam/user", "iam/access-key", "iam/session"
-# IAM's quotas: two access keys per user.
+# IAM's quotas (IAM User Guide, "IAM and AWS STS quotas").
 MAX_ACCESS_KEYS_PER_USER = 2
-# IAM's CreateUser: UserName is 1 to 64 of [\w+=,.@-] (ASCII word characters, as Java's \w); names
-# are unique in an account regardless of case (IAM User Guide, "IAM identifiers"). The name ends up
-# in ARNs and in AWS profile files, where a space, a slash or a bracket would break them.
-USER_NAME_PATTERN = r"[\w+=,.@-]+"
-_USER_NAME = re.compile(USER_NAME_PATTERN, re.ASCII)
+MAX_GROUPS_PER_USER = 10
+MAX_MANAGED_POLICIES_PER_IDENTITY = 10
+# A role's MaxSessionDuration: 1 to 12 hours, 1 hour by default (IAM API Reference, CreateRole).
+MAX_SESSION_DURATION = (3600, 43_200, 3600)
+
+# IAM names: 1 to 64 (users, groups, roles) or 128 (policies) of [\w+=,.@-] (ASCII word characters,
+# as Java's \w); unique in an account regardless of case (IAM User Guide, "IAM identifiers"). A name
+# ends up in ARNs and in AWS profile files, where a space, a slash or a bracket would break them.
+NAME_PATTERN = r"[\w+=,.@-]+"
+_NAME = re.compile(NAME_PATTERN, re.ASCII)
+# A path: "/" or "/a/b/" (IAM API Reference, CreateUser: Path, pattern (\u002F)|(\u002F[\u0021-\u007E]+\u002F)).
+PATH_PATTERN = r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"
+_PATH = re.compile(r"/|/[\x21-\x7e]+/")
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 
 def new_id(prefix: str, length: int = 16) -> str:
-    """An IAM-style identifier: AKIA… (access key), ASIA… (temporary key), AIDA… (user)."""
+    """An IAM-style identifier: AKIA… (access key), ASIA… (temporary key), AIDA… (user)…"""
     return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
 
 
 def new_secret() -> str:
     """A 40-character secret access key, as IAM issues them."""
     return base64.b64encode(secrets.token_bytes(30)).decode()
+
+
+def new_session_token() -> str:
+    return base64.b64encode(secrets.token_bytes(96)).decode()
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,71 @@ class User:
     path: str = "/"
     tags: dict[str, str] = field(default_factory=dict)
     created: float = 0.0
+    inline_policies: dict[str, str] = field(default_factory=dict)  # policy name -> document
+    managed_policies: tuple[str, ...] = ()  # attached policy ARNs
+    boundary: str | None = None  # the permissions boundary's policy ARN
 
     @property
     def arn(self) -> str:
         return f"arn:aws:iam::{self.account}:user{self.path}{self.name}"
+
+
+@dataclass(frozen=True)
+class Group:
+    account: str
+    name: str
+    id: str
+    path: str = "/"
+    created: float = 0.0
+    members: tuple[str, ...] = ()  # user names
+    inline_policies: dict[str, str] = field(default_factory=dict)
+    managed_policies: tuple[str, ...] = ()
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{self.account}:group{self.path}{self.name}"
+
+
+@dataclass(frozen=True)
+class Role:
+    account: str
+    name: str
+    id: str
+    trust_policy: str  # the AssumeRolePolicyDocument, as given
+    path: str = "/"
+    description: str = ""
+    max_session_duration: int = MAX_SESSION_DURATION[2]
+    tags: dict[str, str] = field(default_factory=dict)
+    created: float = 0.0
+    inline_policies: dict[str, str] = field(default_factory=dict)
+    managed_policies: tuple[str, ...] = ()
+    boundary: str | None = None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{self.account}:role{self.path}{self.name}"
+
+
+@dataclass(frozen=True)
+class ManagedPolicy:
+    """A customer managed policy (account = the owner) or an AWS managed one (account = "aws")."""
+
+    account: str
+    name: str
+    id: str
+    versions: dict[str, str]  # version id ("v1") -> document
+    default_version: str = "v1"
+    path: str = "/"
+    description: str = ""
+    created: float = 0.0
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{self.account}:policy{self.path}{self.name}"
+
+    @property
+    def document(self) -> str:
+        return self.versions[self.default_version]
 
 
 @dataclass(frozen=True)
@@ -77,159 +140,65 @@ class AccessKey:
 
 @dataclass(frozen=True)
 class Session:
-    """Temporary credentials (GetSessionToken now, AssumeRole with the policy engine)."""
+    """Temporary credentials: GetSessionToken's (an IAM user's own permissions) or AssumeRole's (a
+    role session, with what the caller passed: session policies, tags, source identity)."""
 
     id: str  # ASIA…
     secret: str
     token: str
     account: str
-    principal_arn: str
-    principal_id: str
+    principal_arn: str  # the user's ARN, or the role session's arn:aws:sts::…:assumed-role/ROLE/NAME
+    principal_id: str  # AIDA… for a user; AROA…:NAME for a role session
     expires: float
+    issued: float = 0.0
+    role_arn: str | None = None  # set for a role session
+    session_name: str | None = None
+    session_policy: str | None = None  # the inline session policy passed as Policy
+    policy_arns: tuple[str, ...] = ()  # the managed session policies passed as PolicyArns
+    tags: dict[str, str] = field(default_factory=dict)  # session tags
+    transitive_tag_keys: tuple[str, ...] = ()
+    source_identity: str | None = None
+    chained: bool = False  # assumed with a role session's credentials (role chaining)
+
+    @property
+    def has_session_policies(self) -> bool:
+        return self.session_policy is not None or bool(self.policy_arns)
 
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """Who signs with a key: what GetCallerIdentity reports, and what authorization will use."""
+    """Who signs with a key: what GetCallerIdentity reports, and whom authorization asks about."""
 
     account: str
-    arn: str
-    principal_id: str  # AIDA… for a user
-    temporary: bool  # signed with a session's temporary credentials
+    arn: str  # the caller's ARN: a user's, or a role session's assumed-role ARN
+    principal_id: str  # aws:userid: AIDA… for a user, AROA…:NAME for a role session
+    temporary: bool  # signed with temporary credentials
+    principal_arn: str = ""  # aws:PrincipalArn: the user's ARN, or the role's ARN for a role session
+    session: str | None = None  # the session's access key id, for temporary credentials
+
+    @property
+    def is_role_session(self) -> bool:
+        return self.principal_arn != self.arn
 
 
-class Directory:
-    def __init__(self, store: Store):
-        self.store = store
-        self._keys: DocumentCache[str, tuple[SigningKeyRecord, Identity] | None] = DocumentCache(
-            store, self._load_key)
-
-    # --- the hot path -------------------------------------------------------------------------
-
-    def signing_key(self, access_key_id: str) -> tuple[SigningKeyRecord, Identity] | None:
-        """What SigV4 needs to check a signature made with this key id, and whose key it is; None
-        for an unknown or inactive key."""
-        return self._keys.get(access_key_id)
-
-    def _load_key(self, access_key_id: str) -> tuple[SigningKeyRecord, Identity] | None:
-        reader = self.store.read()
-        if access_key_id.startswith("ASIA"):
-            raw = reader.document(SESSION, access_key_id)
-            if raw is None:
-                return None
-            session = Session(**orjson.loads(raw))
-            identity = Identity(session.account, session.principal_arn, session.principal_id, True)
-            return SigningKeyRecord(session.secret, session.token, session.expires), identity
-        raw = reader.document(ACCESS_KEY, access_key_id)
-        if raw is None:
-            return None
-        key = AccessKey(**orjson.loads(raw))
-        user = self.user(key.account, key.user)
-        if key.status != "Active" or user is None:
-            return None
-        return SigningKeyRecord(key.secret), Identity(user.account, user.arn, user.id, False)
-
-    # --- reading ------------------------------------------------------------------------------
-
-    def accounts(self) -> list[Account]:
-        return [Account(**orjson.loads(raw)) for _, raw in self.store.read().documents(ACCOUNT)]
-
-    def user(self, account: str, name: str) -> User | None:
-        raw = self.store.read().document(USER, f"{account}:{name}")
-        return None if raw is None else User(**orjson.loads(raw))
-
-    def users(self, account: str | None = None) -> list[User]:
-        found = [User(**orjson.loads(raw)) for _, raw in self.store.read().documents(USER)]
-        return [user for user in found if account is None or user.account == account]
-
-    def access_keys(self, account: str | None = None, user: str | None = None) -> list[AccessKey]:
-        """Access keys, secrets included: for the credentials file only, never for a listing."""
-        found = [AccessKey(**orjson.loads(raw)) for _, raw in self.store.read().documents(ACCESS_KEY)]
-        return [key for key in found
-                if (account is None or key.account == account) and (user is None or key.user == user)]
-
-    # --- changing -----------------------------------------------------------------------------
-
-    def create_account(self, account_id: str, name: str) -> Account:
-        if not (len(account_id) == 12 and account_id.isdigit()):
-            raise ValueError(f"an account id is 12 digits, not {account_id!r}")
-        account = Account(account_id, name)
-        with self.store.write() as txn:
-            txn.put_document(ACCOUNT, account_id, orjson.dumps(asdict(account)))
-        return account
-
-    def create_user(self, account: str, name: str, *, path: str = "/",
-                    tags: dict[str, str] | None = None) -> User:
-        _check_user_name(name)
-        with self.store.write() as txn:
-            if txn.document(ACCOUNT, account) is None:
-                raise LookupError(f"no account {account}")
-            if txn.document(USER, f"{account}:{name}") is not None or any(
-                    other["account"] == account and other["name"].lower() == name.lower()
-                    for other in (orjson.loads(raw) for _, raw in txn.documents(USER))):
-                raise ValueError(f"user {name} already exists in account {account}")
-            user = User(account, name, new_id("AIDA", 17), path, dict(tags or {}), time.time())
-            txn.put_document(USER, f"{account}:{name}", orjson.dumps(asdict(user)))
-        return user
-
-    def create_access_key(self, account: str, user: str, *, key_id: str | None = None,
-                          secret: str | None = None) -> AccessKey:
-        """A new active key for the user (IAM allows two). ``key_id``/``secret`` import known
-        credentials instead of issuing new ones (for tests and for replaying a setup)."""
-        with self.store.write() as txn:
-            if txn.document(USER, f"{account}:{user}") is None:
-                raise LookupError(f"no user {user} in account {account}")
-            mine = [key for key in self._keys_in(txn) if key.account == account and key.user == user]
-            if len(mine) >= MAX_ACCESS_KEYS_PER_USER:
-                raise ValueError(f"user {user} already has {MAX_ACCESS_KEYS_PER_USER} access keys")
-            key = AccessKey(key_id or new_id("AKIA"), secret or new_secret(), account, user, "Active", time.time())
-            if txn.document(ACCESS_KEY, key.id) is not None:
-                raise ValueError(f"access key {key.id} exists")
-            txn.put_document(ACCESS_KEY, key.id, orjson.dumps(asdict(key)))
-        return key
-
-    def set_access_key_status(self, key_id: str, status: str) -> None:
-        if status not in ("Active", "Inactive"):
-            raise ValueError("status is Active or Inactive")
-        with self.store.write() as txn:
-            raw = txn.document(ACCESS_KEY, key_id)
-            if raw is None:
-                raise LookupError(f"no access key {key_id}")
-            key = AccessKey(**orjson.loads(raw))
-            txn.put_document(ACCESS_KEY, key_id, orjson.dumps(asdict(key) | {"status": status}))
-
-    def delete_access_key(self, key_id: str) -> None:
-        with self.store.write() as txn:
-            if txn.document(ACCESS_KEY, key_id) is None:
-                raise LookupError(f"no access key {key_id}")
-            txn.delete_document(ACCESS_KEY, key_id)
-
-    def create_session(self, identity: Identity, duration_seconds: int) -> Session:
-        """Temporary credentials for a principal, valid for ``duration_seconds``. Sessions that
-        expired a day ago or more are forgotten at the same time."""
-        now = time.time()
-        session = Session(new_id("ASIA"), new_secret(), base64.b64encode(secrets.token_bytes(96)).decode(),
-                          identity.account, identity.arn, identity.principal_id, now + duration_seconds)
-        with self.store.write() as txn:
-            for key_id, raw in list(txn.documents(SESSION)):
-                if orjson.loads(raw)["expires"] < now - 86_400:
-                    txn.delete_document(SESSION, key_id)
-            txn.put_document(SESSION, session.id, orjson.dumps(asdict(session)))
-        return session
-
-    @staticmethod
-    def _keys_in(txn) -> list[AccessKey]:
-        return [AccessKey(**orjson.loads(raw)) for _, raw in txn.documents(ACCESS_KEY)]
-
-
-def _check_user_name(name: str) -> None:
-    """IAM's constraints on a user name, refused in IAM's (Coral's) words."""
+def check_name(name: str, member: str, *, longest: int = 64) -> None:
+    """IAM's constraints on a name, refused in Coral's words (``member`` as IAM names the field)."""
+    problems = []
     if not name:
-        raise ValueError("1 validation error detected: Value '' at 'userName' failed to satisfy constraint: "
-                         "Member must have length greater than or equal to 1")
-    if len(name) > 64:
-        raise ValueError(f"1 validation error detected: Value '{name}' at 'userName' failed to satisfy "
-                         "constraint: Member must have length less than or equal to 64")
-    if not _USER_NAME.fullmatch(name):
-        raise ValueError(f"1 validation error detected: Value '{name}' at 'userName' failed to satisfy "
-                         f"constraint: Member must satisfy regular expression pattern: {USER_NAME_PATTERN}")
+        problems.append("Member must have length greater than or equal to 1")
+    if len(name) > longest:
+        problems.append(f"Member must have length less than or equal to {longest}")
+    if name and not _NAME.fullmatch(name):
+        problems.append(f"Member must satisfy regular expression pattern: {NAME_PATTERN}")
+    if problems:
+        raise IamValidationError(_validation(name, member, problems))
+
+
+def check_path(path: str) -> None:
+    if len(path) > 512 or not _PATH.fullmatch(path):
+        raise IamValidationError(_validation(path, "path", [f"Member must satisfy regular expression pattern: {PATH_PATTERN}"]))
+
+
+def _validation(value: str, member: str, problems: list[str]) -> str:
+    count = f"{len(problems)} validation error{'s' if len(problems) > 1 else ''} detected: "
+    return count + "; ".join(f"Value '{value}' at '{member}' failed to satisfy constraint: {p}" for p in problems)

@@ -1,6 +1,7 @@
 """AWS shared config and credentials files for the principals of a moatdb: one named profile per
-IAM user, pointed at this server, so ``aws --profile NAME ...`` and boto3's ``profile_name`` work
-with nothing else to set.
+IAM user and per role, pointed at this server, so ``aws --profile NAME ...`` and boto3's
+``profile_name`` work with nothing else to set. A role's profile carries ``role_arn`` and a
+``source_profile``: the SDK assumes the role through moatdb's STS, which evaluates the trust policy.
 
 The credentials file holds secrets: it is written readable by its owner only (0600).
 """
@@ -10,7 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from moatdb.auth.principals import AccessKey, Directory, User
+import orjson
+
+from moatdb.auth.directory import Directory
+from moatdb.auth.principals import AccessKey, Role, User
 
 CONFIG, CREDENTIALS = "config", "credentials"
 
@@ -19,11 +23,39 @@ def render(directory: Directory, *, endpoint_url: str, region: str, default: str
     """``{"config": text, "credentials": text}``: a profile per user with an active key (its
     oldest), named after the user; ``default`` also becomes the default profile."""
     config, credentials = [], []
-    for name, user, key in _profiles(directory, default):
+    users = _profiles(directory, default)
+    for name, user, key in users:
         header = "default" if name == "default" else f"profile {name}"
         config.append(f"[{header}]\nregion = {region}\nendpoint_url = {endpoint_url}\n# {user.arn}\n")
         credentials.append(f"[{name}]\naws_access_key_id = {key.id}\naws_secret_access_key = {key.secret}\n")
+    taken = {name for name, _, _ in users}
+    for role in sorted(directory.roles(), key=lambda r: (r.account, r.name)):
+        source = _source_profile(role, users)
+        if source is None:
+            continue
+        name = role.name if role.name not in taken else f"{role.name}@{role.account}"
+        taken.add(name)
+        config.append(f"[profile {name}]\nregion = {region}\nendpoint_url = {endpoint_url}\n"
+                      f"role_arn = {role.arn}\nsource_profile = {source}\n")
     return {CONFIG: "\n".join(config), CREDENTIALS: "\n".join(credentials)}
+
+
+def _source_profile(role: Role, users: list[tuple[str, User, AccessKey]]) -> str | None:
+    """The profile whose credentials assume the role: the first user the trust policy names by ARN,
+    else the default profile (whether it may assume the role is for the trust policy to say)."""
+    named = set()
+    try:
+        statements = orjson.loads(role.trust_policy).get("Statement", [])
+        for statement in statements if isinstance(statements, list) else [statements]:
+            principals = statement.get("Principal", {})
+            aws = principals.get("AWS", []) if isinstance(principals, dict) else []
+            named.update([aws] if isinstance(aws, str) else aws)
+    except (orjson.JSONDecodeError, AttributeError):
+        pass
+    for profile, user, _ in users:
+        if user.arn in named:
+            return profile
+    return "default" if any(profile == "default" for profile, _, _ in users) else None
 
 
 def _profiles(directory: Directory, default: str | None) -> list[tuple[str, User, AccessKey]]:

@@ -4,8 +4,11 @@ Two protocols share the door, told apart as AWS's endpoints tell them apart:
 
 - DynamoDB's JSON 1.0: read the body -> check the HTTP envelope (method, content type, size) ->
   parse JSON -> find the operation from ``X-Amz-Target`` -> authenticate -> the service.
-- STS's Query protocol: a form-encoded POST (or a presigned GET) naming an ``Action``, answered
-  in XML (``query_protocol``).
+- The Query protocol of STS and IAM: a form-encoded POST (or a presigned GET) naming an
+  ``Action``, answered in XML (``query_protocol``). The service is the one the credential scope
+  names (``Credential=AKID/DATE/REGION/iam/aws4_request``), as AWS's one-service endpoints need
+  not ask; a request that names none (unsigned, or unparseable) is STS's, which answers its
+  authentication error as AWS would.
 
 Every failure on the way is an ``AwsError`` written in the protocol's wire form; anything else is
 logged and answered with an internal error that reveals nothing.
@@ -14,12 +17,14 @@ logged and answered with an internal error that reveals nothing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import zlib
 
 import orjson
 
-from moatdb.auth.authenticator import Authenticator
+from moatdb.auth.authenticator import Authenticator, credential_scope
+from moatdb.auth.origin import Origin
 from moatdb.errors import (
     AwsError,
     InternalFailure,
@@ -31,6 +36,7 @@ from moatdb.errors import (
 from moatdb.gateway import query_protocol
 from moatdb.gateway.request_id import new_request_id
 from moatdb.services.dynamodb.service import DynamoDB
+from moatdb.services.iam.service import IAM
 from moatdb.services.sts.service import STS
 from moatdb.storage.base import Store
 
@@ -50,9 +56,11 @@ _PREFLIGHT_MAX_AGE = (b"access-control-max-age", b"172800")
 
 
 class Gateway:
-    def __init__(self, dynamodb: DynamoDB, sts: STS, authenticator: Authenticator, store: Store):
+    def __init__(self, dynamodb: DynamoDB, sts: STS, authenticator: Authenticator, store: Store,
+                 iam: IAM | None = None):
         self.dynamodb = dynamodb
         self.sts = sts
+        self.iam = iam
         self.authenticator = authenticator
         self.store = store
         self._health = f"healthy: dynamodb.{authenticator.region}.amazonaws.com ".encode()
@@ -88,9 +96,7 @@ class Gateway:
         method = scope["method"]
         if (method == "POST" and content_type is not None and content_type.startswith(query_protocol.FORM)) \
                 or (method == "GET" and b"Action=" in scope["query_string"]):
-            sts_request_id = query_protocol.new_request_id()
-            status, payload = self._sts(scope, body, sts_request_id)
-            await _reply(send, sts_request_id, status, payload, cors, content_type=query_protocol.CONTENT_TYPE)
+            await self._query(scope, body, cors, send)
             return
         if method != "POST":
             if method == "GET":
@@ -121,6 +127,46 @@ class Gateway:
         await _reply(send, request_id, status, payload, cors,
                      content_type=JSON_10 if content_type == JSON_10 else b"application/json")
 
+    async def _query(self, scope, body: bytes, cors: tuple, send) -> None:
+        """A Query-protocol request: IAM's when its credential scope names IAM, else STS's."""
+        request_id = query_protocol.new_request_id()
+        writes = self.store.writes
+        named = credential_scope(scope["headers"], scope["query_string"])
+        if named is not None and named[1] == "iam" and self.iam is not None:
+            xmlns = query_protocol.IAM_XMLNS
+            status, payload = self._iam(scope, body, request_id)
+        else:
+            xmlns = query_protocol.STS_XMLNS
+            status, payload = self._sts(scope, body, request_id)
+        if self.store.writes != writes:
+            # The request wrote: its reply waits for the group commit that makes it durable.
+            pending = self.store.committed()
+            if pending is not None:
+                try:
+                    await pending
+                except Exception:
+                    log.exception("request %s: commit failed", request_id)
+                    status, payload = query_protocol.error(InternalFailure("An internal error occurred."),
+                                                           request_id, xmlns=xmlns)
+        await _reply(send, request_id, status, payload, cors, content_type=query_protocol.CONTENT_TYPE)
+
+    def _iam(self, scope, body: bytes, request_id: str) -> tuple[int, bytes]:
+        xmlns = query_protocol.IAM_XMLNS
+        try:
+            params = query_protocol.parse(body if scope["method"] == "POST" else scope["query_string"])
+            caller = self._authenticate("iam", scope, body)
+            action = params.get("Action", "")
+            output = self.iam.handle(action, params, caller)
+            return 200, query_protocol.render(action, self.iam.output_shape(action), output, request_id,
+                                              xmlns=xmlns)
+        except AwsError as error:
+            if error.status >= 500:
+                log.error("request %s failed: %s", request_id, error.code)
+            return query_protocol.error(error, request_id, xmlns=xmlns)
+        except Exception:
+            log.exception("request %s failed unexpectedly", request_id)
+            return query_protocol.error(InternalFailure("An internal error occurred."), request_id, xmlns=xmlns)
+
     def _sts(self, scope, body: bytes, request_id: str) -> tuple[int, bytes]:
         try:
             params = query_protocol.parse(body if scope["method"] == "POST" else scope["query_string"])
@@ -137,7 +183,7 @@ class Gateway:
         # The signature covers the path as the client sent it, percent-encoding included.
         return self.authenticator.authenticate(
             service=service, method=scope["method"], path=scope.get("raw_path") or scope["path"].encode(),
-            query=scope["query_string"], headers=scope["headers"], body=body)
+            query=scope["query_string"], headers=scope["headers"], body=body, origin=_origin(scope))
 
     def _dispatch(self, scope, target, body: bytes, request_id: str) -> tuple[int, bytes]:
         try:
@@ -164,6 +210,19 @@ class Gateway:
             log.exception("request %s failed unexpectedly", request_id)
             error = InternalServerError("Internal server error")
             return error.status, orjson.dumps(error.body())
+
+
+def _origin(scope) -> Origin:
+    """The network origin of a request: the peer address of its socket, nothing the client wrote.
+    Every door is the public endpoint until the world names VPC endpoints."""
+    client = scope.get("client")
+    return _origin_of(client[0] if client else "127.0.0.1", scope.get("scheme") == "https")
+
+
+@functools.lru_cache(maxsize=4096)
+def _origin_of(peer: str, secure: bool) -> Origin:
+    # One Origin per peer: its condition keys are built once, not on every request.
+    return Origin(peer, secure=secure)
 
 
 def _is_json_type(content_type: bytes | None) -> bool:

@@ -21,6 +21,7 @@ from moatdb.auth.authenticator import Authenticator
 from moatdb.auth.authorizer import Authorizer
 from moatdb.auth.directory import USER, Directory
 from moatdb.gateway.app import Gateway
+from moatdb.gateway.http import HttpProtocol
 from moatdb.services.dynamodb.service import DynamoDB
 from moatdb.services.iam.service import IAM
 from moatdb.services.sts.service import STS
@@ -115,7 +116,8 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         workers=settings.workers,
         loop="uvloop",
-        http="httptools",
+        # httptools, with each reply sent in one write (gateway/http.py).
+        http=HttpProtocol,
         log_level=settings.log_level,
         access_log=False,
         # The network origin of a request comes from the socket, never from headers a client

@@ -261,6 +261,24 @@ def test_role_chaining_holds_the_next_session_to_one_hour(server):
     assert first_session_arn.endswith("/first")
 
 
+def test_role_session_credentials_work_until_they_expire_and_not_after(server):
+    user = new_user(server)
+    role = new_role(server, trusting(user.arn), policy(allow("dynamodb:ListTables")))
+    reply = sts_for(server, user).assume_role(RoleArn=role, RoleSessionName="short")
+    assert "TableNames" in session_client(server, reply["Credentials"]).list_tables()
+    with directory_of(server) as directory:  # the same session, issued long enough ago to have ended
+        _, identity = directory.signing_key(user.credentials[0])
+        expired = directory.create_session(
+            identity, -10, account=ACCOUNT, principal_arn=reply["AssumedRoleUser"]["Arn"],
+            principal_id=reply["AssumedRoleUser"]["AssumedRoleId"], role_arn=role, session_name="short")
+    credentials = {"AccessKeyId": expired.id, "SecretAccessKey": expired.secret, "SessionToken": expired.token}
+
+    assert error(session_client(server, credentials).list_tables) == (
+        "ExpiredTokenException", "The security token included in the request is expired", 400)
+    assert error(session_client(server, credentials, "sts").get_caller_identity) == (
+        "ExpiredToken", "The security token included in the request is expired", 403)
+
+
 def test_a_deleted_roles_sessions_stop_working_at_once(server):
     from moatdb.auth.directory import ROLE
 

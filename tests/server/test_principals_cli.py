@@ -203,6 +203,35 @@ def test_credentials_write_gives_each_user_a_profile_the_aws_cli_can_use(running
     assert json.loads(done.stdout)["Arn"] == f"arn:aws:iam::222222222222:user/{name}"
 
 
+def test_credentials_write_gives_each_role_a_profile_that_assumes_it_through_sts(running, tmp_path):
+    from moatdb.auth.directory import USER
+
+    name = fresh("grace")
+    (key,) = user_with_keys(running, name, 1)
+    role = fresh("app-role")
+    directory = directory_of(running)
+    try:
+        user = directory.user(ACCOUNT, name)
+        directory.attach_policy(USER, ACCOUNT, name, "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": user.arn}, "Action": "sts:AssumeRole"}]})
+        directory.create_role(ACCOUNT, role, trust)
+    finally:
+        directory.store.close()
+    folder = tmp_path / "aws"
+
+    moatdb(running, "credentials", "--write", str(folder), "--endpoint-url", running.endpoint)
+
+    config = configparser.ConfigParser()
+    config.read(folder / "config")
+    # The role's profile names it and the user its trust policy names (STS decides the rest).
+    assert dict(config[f"profile {role}"]) == {
+        "region": "us-east-1", "endpoint_url": running.endpoint,
+        "role_arn": f"arn:aws:iam::{ACCOUNT}:role/{role}", "source_profile": name}
+    identity = aws_with_profiles(folder, "--profile", role, "sts", "get-caller-identity")
+    assert re.fullmatch(rf"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/[\w+=,.@-]+", identity["Arn"])
+
+
 def aws_with_profiles(folder: Path, *args: str) -> dict:
     """The AWS CLI reading only the profiles in FOLDER: its JSON output, asserting it succeeded."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

@@ -121,6 +121,12 @@ class ItemCollectionSizeLimitExceededException(AwsError):
     code = "ItemCollectionSizeLimitExceededException"
 
 
+class PolicyNotFoundException(AwsError):
+    """No resource-based policy on the resource, or not the revision the request expected."""
+
+    code = "PolicyNotFoundException"
+
+
 class InternalServerError(AwsError):
     code = "InternalServerError"
     status = 500
@@ -211,3 +217,22 @@ class IamInvalidAction(IamError):
     """An ``Action`` IAM does not serve (or moatdb does not yet)."""
 
     code = "InvalidAction"
+
+
+# --- Organizations (JSON 1.1: "__type" is the bare error name, "Message" its text) ----------------
+
+
+class OrganizationsError(AwsError):
+    """Organizations names each error by its own exception type, so one class carries any of them;
+    a ConstraintViolationException also carries its ``Reason``."""
+
+    message_field = "Message"
+
+    def __init__(self, code: str, message: str, *, reason: str | None = None, status: int = 400):
+        super().__init__(message, extra={"Reason": reason} if reason else None)
+        self.code = code
+        self.status = status
+
+    @property
+    def type(self) -> str:
+        return self.code

@@ -48,11 +48,19 @@ def simulate(directory: Directory, simulation: Simulation, *, region: str) -> tu
     caller = Caller("", identity.account, region, identity, origin)
     context = {name.lower(): tuple(values) for name, values in simulation.context.items()}
     resource_account = simulation.resource_account or _account_of(simulation.resource) or identity.account
+    # What the asker gives replaces the world's; what it does not comes from the data directory's
+    # organization and network, as on the server.
+    given = {}
+    if simulation.scps is not None:
+        given["scps"] = _levels(simulation.scps, "scp")
+    if simulation.rcps is not None:
+        given["rcps"] = _levels(simulation.rcps, "rcp")
+    if simulation.endpoint_policy is not None:
+        given["endpoint"] = _compiled(simulation.endpoint_policy, "endpoint", "VPC endpoint policy")
     return Authorizer(directory, region=region).decide(
         caller, simulation.action, simulation.resource, resource_account, context,
         resource_policy=_compiled(simulation.resource_policy, "resource", "resource-based policy"),
-        scps=_levels(simulation.scps, "scp"), rcps=_levels(simulation.rcps, "rcp"),
-        endpoint=_compiled(simulation.endpoint_policy, "endpoint", "VPC endpoint policy"), explain=True)
+        explain=True, **given)
 
 
 def _identity(directory: Directory, arn: str) -> Identity:

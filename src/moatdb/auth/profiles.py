@@ -1,7 +1,8 @@
 """AWS shared config and credentials files for the principals of a moatdb: one named profile per
 IAM user and per role, pointed at this server, so ``aws --profile NAME ...`` and boto3's
 ``profile_name`` work with nothing else to set. A role's profile carries ``role_arn`` and a
-``source_profile``: the SDK assumes the role through moatdb's STS, which evaluates the trust policy.
+``source_profile`` (a user the policy engine allows to assume it): the SDK assumes the role through
+moatdb's STS, which evaluates the trust policy again.
 
 The credentials file holds secrets: it is written readable by its owner only (0600).
 """
@@ -11,10 +12,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import orjson
-
+from moatdb.auth.authenticator import Caller
+from moatdb.auth.authorizer import Authorizer
 from moatdb.auth.directory import Directory
-from moatdb.auth.principals import AccessKey, Role, User
+from moatdb.auth.origin import Origin
+from moatdb.auth.permissions import compile_policy
+from moatdb.auth.principals import AccessKey, Identity, Role, User
 
 CONFIG, CREDENTIALS = "config", "credentials"
 
@@ -30,7 +33,7 @@ def render(directory: Directory, *, endpoint_url: str, region: str, default: str
         credentials.append(f"[{name}]\naws_access_key_id = {key.id}\naws_secret_access_key = {key.secret}\n")
     taken = {name for name, _, _ in users}
     for role in sorted(directory.roles(), key=lambda r: (r.account, r.name)):
-        source = _source_profile(role, users)
+        source = _source_profile(directory, role, users, region)
         if source is None:
             continue
         name = role.name if role.name not in taken else f"{role.name}@{role.account}"
@@ -40,22 +43,20 @@ def render(directory: Directory, *, endpoint_url: str, region: str, default: str
     return {CONFIG: "\n".join(config), CREDENTIALS: "\n".join(credentials)}
 
 
-def _source_profile(role: Role, users: list[tuple[str, User, AccessKey]]) -> str | None:
-    """The profile whose credentials assume the role: the first user the trust policy names by ARN,
-    else the default profile (whether it may assume the role is for the trust policy to say)."""
-    named = set()
-    try:
-        statements = orjson.loads(role.trust_policy).get("Statement", [])
-        for statement in statements if isinstance(statements, list) else [statements]:
-            principals = statement.get("Principal", {})
-            aws = principals.get("AWS", []) if isinstance(principals, dict) else []
-            named.update([aws] if isinstance(aws, str) else aws)
-    except (orjson.JSONDecodeError, AttributeError):
-        pass
-    for profile, user, _ in users:
-        if user.arn in named:
+def _source_profile(directory: Directory, role: Role, users: list[tuple[str, User, AccessKey]],
+                    region: str) -> str | None:
+    """The profile whose credentials assume the role: the first user (of the role's account first)
+    whom the policy engine allows ``sts:AssumeRole`` on it, trust policy, identity policies and SCPs
+    included; None when no user may, and the role then gets no profile."""
+    authorizer = Authorizer(directory, region=region)
+    trust = compile_policy(role.trust_policy, "trust", f"trust policy of {role.arn}")
+    for profile, user, _ in sorted(users, key=lambda found: found[1].account != role.account):
+        caller = Caller("", user.account, region, Identity(user.account, user.arn, user.id, False, user.arn),
+                        Origin("127.0.0.1"))
+        decision, _ = authorizer.decide(caller, "sts:AssumeRole", role.arn, role.account, resource_policy=trust)
+        if decision.allowed:
             return profile
-    return "default" if any(profile == "default" for profile, _, _ in users) else None
+    return None
 
 
 def _profiles(directory: Directory, default: str | None) -> list[tuple[str, User, AccessKey]]:

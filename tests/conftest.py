@@ -36,16 +36,19 @@ class Server:
     port: int
     workers: int = 1
     process: subprocess.Popen | None = None
+    host: str = "127.0.0.1"  # of the public door (the only door, unless the data directory's network has more)
+    options: tuple[str, ...] = ()  # more `moatdb serve` options, e.g. ("--door", "NAME=HOST:PORT")
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self) -> Server:
         seed_test_credentials(self.data_dir)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moatdb", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--region", REGION, "--log-level", "warning", "--workers", str(self.workers)],
+            [sys.executable, "-m", "moatdb", "serve", "--host", self.host, "--port", str(self.port),
+             "--data-dir", str(self.data_dir), "--region", REGION, "--log-level", "warning",
+             "--workers", str(self.workers), *self.options],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 20
@@ -53,7 +56,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"moatdb exited: {self.process.stderr.read().decode()}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                with socket.create_connection((self.host, self.port), timeout=0.2):
                     return self
             except OSError:
                 time.sleep(0.05)

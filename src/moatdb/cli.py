@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 
 from moatdb import __version__
 
@@ -22,23 +23,58 @@ def main() -> None:
     """moatdb: a private DynamoDB with AWS's authorization and a network perimeter."""
 
 
+def _door_option(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, tuple[str, int]]:
+    from moatdb.gateway.doors import DoorError, parse_address
+
+    moved = {}
+    for value in values:
+        name, equals, address = value.partition("=")
+        if not equals or not name:
+            raise click.BadParameter(f"{value!r} is not NAME=HOST:PORT", ctx, param)
+        try:
+            moved[name] = parse_address(address)
+        except DoorError as error:
+            raise click.BadParameter(str(error), ctx, param) from None
+    return moved
+
+
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address of the public door, when not the world's.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port of the public door, when not the world's.")
+@click.option("--door", "doors", multiple=True, metavar="NAME=HOST:PORT", callback=_door_option,
+              help="Listen for the world's door NAME on HOST:PORT instead of its own address (repeatable).")
+@click.option("--world", type=click.Path(path_type=Path, dir_okay=False),
+              help="World file to apply to a data directory that holds no world yet  "
+                   "[default: the embedded default world, for a new data directory].")
 @click.option("--data-dir", default=".moatdb", show_default=True, type=click.Path(path_type=Path),
               help="Directory holding the database (created with mode 0700).")
 @click.option("--region", default="us-east-1", show_default=True,
-              help="The AWS region this server is; requests signed for another region are refused.")
+              help="The AWS region this server is, when not the world's; requests signed for another region "
+                   "are refused.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes sharing the same data.")
-def serve(host: str, port: int, data_dir: Path, region: str, log_level: str, workers: int) -> None:
-    """Serve DynamoDB's API on HOST:PORT until SIGINT or SIGTERM."""
-    from moatdb.server import Settings
+              help="Worker processes sharing the same data and doors.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, doors: dict[str, tuple[str, int]], world: Path | None,
+          data_dir: Path, region: str, log_level: str, workers: int) -> None:
+    """Serve DynamoDB's API at every door of the world until SIGINT or SIGTERM."""
+    from moatdb.server import Settings, StartError
     from moatdb.server import serve as run
 
-    run(Settings(host=host, port=port, data_dir=data_dir, region=region, log_level=log_level, workers=workers))
+    def given(name: str, value):
+        # An option left at its default defers to the world, which may say otherwise.
+        return None if ctx.get_parameter_source(name) is ParameterSource.DEFAULT else value
+
+    try:
+        run(Settings(host=given("host", host), port=given("port", port), data_dir=data_dir,
+                     region=given("region", region), log_level=log_level, workers=workers, world=world,
+                     moved_doors=doors))
+    except StartError as error:
+        click.echo(str(error), err=True)
+        ctx.exit(error.status)
 
 
 # --- principals ---------------------------------------------------------------------------------
@@ -208,6 +244,33 @@ def credentials(data_dir: Path, endpoint_url: str, region: str, folder: Path | N
     click.echo(f"# {profiles.CONFIG}\n{files[profiles.CONFIG]}\n# {profiles.CREDENTIALS}\n{files[profiles.CREDENTIALS]}")
 
 
+# --- the world ------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--output", default="world.yaml", show_default=True,
+              type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+              help="The file to write ('-': standard output).")
+def init(output: Path) -> None:
+    """Write the default world file (the VPC-only pattern: docs/world.md) to edit and serve with
+    `moatdb serve --world FILE`. An existing file is never overwritten."""
+    from moatdb.world import default_path
+
+    text = default_path().read_text()
+    if str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        with open(output, "x") as file:  # "x": a file that exists (or appears meanwhile) is left alone
+            file.write(text)
+    except FileExistsError:
+        raise click.ClickException(f"{output} exists: not overwritten (remove it, or give another --output)") \
+            from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write {output}: {error.strerror}") from None
+    click.echo(f"Wrote {output}: the default world. Edit it, then: moatdb serve --world {output}")
+
+
 # --- authorization, offline ----------------------------------------------------------------------
 
 
@@ -235,9 +298,9 @@ def simulate(principal, action, resource, context, source_ip, vpc, vpce, resourc
              endpoint_policy, request_file, region, as_json, data_dir: Path) -> None:
     """Decide one request offline, as the server would, and explain the decision. Exits 0 when the
     request is allowed and 1 when it is denied."""
-    from moatdb.auth.simulation import Simulation
-    from moatdb.auth.simulation import simulate as decide
     from moatdb.policy.errors import MalformedPolicy
+    from moatdb.simulation import Simulation
+    from moatdb.simulation import simulate as decide
 
     if request_file is not None:
         try:

@@ -236,3 +236,10 @@ class OrganizationsError(AwsError):
     @property
     def type(self) -> str:
         return self.code
+
+
+class OrganizationsAccessDenied(OrganizationsError):
+    """Organizations' AccessDeniedException: what the authorizer raises when a call is denied."""
+
+    def __init__(self, message: str):
+        super().__init__("AccessDeniedException", message)

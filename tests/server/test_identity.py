@@ -329,13 +329,14 @@ def test_a_deactivated_key_is_refused_by_every_worker(tmp_path):
 
 
 def test_no_secret_reaches_the_servers_debug_log(tmp_path):
-    data_dir = tmp_path / "data"  # empty: `moatdb serve` creates the admin user and its key itself
+    data_dir = tmp_path / "data"  # empty: `moatdb serve` applies the default world, generating admin's key
     log_path = tmp_path / "stderr.log"
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [MOATDB, "serve", "--port", str(port), "--data-dir", str(data_dir), "--log-level", "debug"],
+            [MOATDB, "serve", "--port", str(port), "--data-dir", str(data_dir), "--log-level", "debug",
+             "--door", "prod-vpce=127.0.0.1:0"],
             stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for(port, process)
@@ -359,7 +360,7 @@ def test_no_secret_reaches_the_servers_debug_log(tmp_path):
         process.wait(10)
 
     logged = log_path.read_text()
-    assert f"created IAM user admin with access key {key_id}" in logged, logged  # the log was captured
+    assert f"user arn:aws:iam::111111111111:user/admin, access key {key_id} (generated)" in logged, logged
     for secret_text in (secret, SECRET_KEY, session["SecretAccessKey"], session["SessionToken"]):
         assert secret_text not in logged
     # Nor its derived signing material: the signatures of good requests never reach the log either.

@@ -33,8 +33,9 @@ class Serving:
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
+            # A new data directory gets the default world, whose VPC endpoint door is moved to a free port.
             [MOATDB, "serve", "--port", str(self.port), "--data-dir", str(data_dir), "--log-level", "warning",
-             *options],
+             "--door", "prod-vpce=127.0.0.1:0", *options],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             preexec_fn=(lambda: os.umask(umask)) if umask is not None else None,
         )
@@ -191,7 +192,8 @@ def test_region_option_makes_arns_name_that_region(eu_server):
         TableName="things", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
     )["TableDescription"]
-    assert created["TableArn"] == "arn:aws:dynamodb:eu-west-1:000000000000:table/things"
+    # The default profile is the default world's management account administrator.
+    assert created["TableArn"] == "arn:aws:dynamodb:eu-west-1:111111111111:table/things"
     described = ddb.describe_table(TableName="things")["Table"]
     assert described["TableArn"] == created["TableArn"]
 

@@ -256,7 +256,8 @@ def test_the_aws_cli_uses_the_admin_profile_moatdb_serve_writes_on_a_fresh_data_
     data_dir = tmp_path / "fresh"
     port = free_port()
     process = subprocess.Popen(
-        [MOATDB, "serve", "--port", str(port), "--data-dir", str(data_dir), "--log-level", "warning"],
+        [MOATDB, "serve", "--port", str(port), "--data-dir", str(data_dir), "--log-level", "warning",
+         "--door", "prod-vpce=127.0.0.1:0"],  # the default world's VPC endpoint door, on a free port
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 20
@@ -280,6 +281,7 @@ def test_the_aws_cli_uses_the_admin_profile_moatdb_serve_writes_on_a_fresh_data_
 
     assert done.returncode == 0, done.stderr
     identity = json.loads(done.stdout)
-    assert identity["Arn"] == "arn:aws:iam::000000000000:user/admin"
-    assert identity["Account"] == "000000000000"
+    # The default world's management account administrator.
+    assert identity["Arn"] == "arn:aws:iam::111111111111:user/admin"
+    assert identity["Account"] == "111111111111"
     assert identity["UserId"].startswith("AIDA")

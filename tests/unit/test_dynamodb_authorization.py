@@ -89,6 +89,12 @@ CASES = [
     pytest.param("CreateTable", {"TableName": "Fresh", "KeySchema": []},
                  [Need("dynamodb:CreateTable", TABLE + "Fresh", {})],
                  id="CreateTable is authorized on the ARN of the table it creates"),
+    # API Reference, CreateTable, ResourcePolicy: "You need to specify the CreateTable and
+    # PutResourcePolicy IAM actions for authorizing a user to create a table with a resource-based policy."
+    pytest.param("CreateTable", {"TableName": "Fresh", "ResourcePolicy": "{}"},
+                 [Need("dynamodb:CreateTable", TABLE + "Fresh", {}),
+                  Need("dynamodb:PutResourcePolicy", TABLE + "Fresh", {})],
+                 id="CreateTable with a ResourcePolicy also needs PutResourcePolicy on the new table"),
     pytest.param("DescribeTable", {"TableName": "Music"}, [Need("dynamodb:DescribeTable", MUSIC, {})],
                  id="DescribeTable is authorized on the table"),
     pytest.param("UpdateTable", {"TableName": "Music", "BillingMode": "PAY_PER_REQUEST"},

@@ -18,12 +18,13 @@ from moatdb.auth.principals import Identity
 from moatdb.auth.sigv4 import SigningKeyRecord, SigV4Verifier
 from moatdb.errors import UnrecognizedClientException
 
-# IAM is a global service: its requests are signed for us-east-1 whatever the region of the caller
-# (IAM API Reference, "Signing AWS API requests"; botocore's endpoint rules scope iam.amazonaws.com
-# to us-east-1). An SDK given a custom endpoint URL signs for its own configured region instead
-# (botocore's rules give a custom endpoint no signing region), so the server's region holds too.
+# IAM and Organizations are global services: their requests are signed for us-east-1 whatever the
+# region of the caller (IAM API Reference, "Signing AWS API requests"; botocore's endpoint rules
+# scope iam.amazonaws.com and organizations.us-east-1.amazonaws.com to us-east-1). An SDK given a
+# custom endpoint URL signs for its own configured region instead (botocore's rules give a custom
+# endpoint no signing region), so the server's region holds too.
 GLOBAL_REGION = "us-east-1"
-GLOBAL_SERVICES = frozenset({"iam"})
+GLOBAL_SERVICES = frozenset({"iam", "organizations"})
 
 _CREDENTIAL = re.compile(rb"Credential=([^,\s]*)")
 _QUERY_CREDENTIAL = re.compile(rb"(?:^|&)X-Amz-Credential=([^&]*)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
 import orjson
@@ -41,6 +42,8 @@ FULL_ACCESS = {
     RCP: ("p-RCPFullAWSAccess", "RCPFullAWSAccess", RCP_FULL_AWS_ACCESS_ARN, RCP_FULL_AWS_ACCESS),
 }
 _LOWER = string.ascii_lowercase + string.digits
+# OUs nest five deep under the root (Organizations User Guide, "Quotas for AWS Organizations").
+MAX_OU_DEPTH = 5
 
 Levels = tuple[tuple[Policy, ...], ...]
 
@@ -205,6 +208,9 @@ class Organization:
         if parent != organization.root and self.unit(parent) is None:
             raise OrganizationsError("ParentNotFoundException", "We can't find a root or OU with the ParentId "
                                      "that you specified.")
+        if len(self.chain(parent) or ()) > MAX_OU_DEPTH:  # the root, then five OUs at most
+            raise OrganizationsError("ConstraintViolationException", "You attempted to create an OU tree that is "
+                                     "too many levels deep.", reason="OU_DEPTH_LIMIT_EXCEEDED")
         if any(unit.parent == parent and unit.name == name for unit in self.units()):
             raise OrganizationsError("DuplicateOrganizationalUnitException",
                                      "An OU with the same name already exists.")
@@ -237,6 +243,9 @@ class Organization:
         if destination != organization.root and self.unit(destination) is None:
             raise OrganizationsError("DestinationParentNotFoundException",
                                      "We can't find a destination root or OU with the ParentId that you specified.")
+        if destination == source:
+            raise OrganizationsError("DuplicateAccountException",
+                                     "That account is already present in the specified destination.")
         with self.store.write() as txn:
             txn.put_document(MEMBER, account, orjson.dumps(asdict(replace(member, parent=destination))))
 
@@ -293,7 +302,7 @@ class Organization:
         if target in policy.targets:
             raise OrganizationsError("DuplicatePolicyAttachmentException",
                                      "The selected policy is already attached to the specified target.")
-        self._save(replace(policy, targets=(*policy.targets, target)))
+        self._retarget(policy.id, lambda targets: targets if target in targets else (*targets, target))
 
     def detach(self, policy_id: str, target: str) -> None:
         policy = self._existing_policy(policy_id)
@@ -302,13 +311,14 @@ class Organization:
             raise OrganizationsError("PolicyNotAttachedException",
                                      "The policy isn't attached to the specified target in the specified root.")
         if policy.type == RCP and policy.aws_managed:
-            raise OrganizationsError("ConstraintViolationException", "You can't detach RCPFullAWSAccess.",
-                                     reason="CANNOT_REMOVE_AWS_MANAGED_RCP")
+            # Organizations API Reference, DetachPolicy: InvalidInputException, NON_DETACHABLE_POLICY.
+            raise OrganizationsError("InvalidInputException", "You can't detach this AWS Managed Policy.",
+                                     reason="NON_DETACHABLE_POLICY")
         if policy.type == SCP and sum(target in p.targets for p in self.policies(SCP)) == 1:
             # Organizations keeps at least one SCP on every target.
             raise OrganizationsError("ConstraintViolationException", "You can't detach the last SCP from a "
                                      "target.", reason="MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED")
-        self._save(replace(policy, targets=tuple(t for t in policy.targets if t != target)))
+        self._retarget(policy.id, lambda targets: tuple(t for t in targets if t != target))
 
     def enable_policy_type(self, policy_type: str) -> OrganizationRecord:
         organization = self._required()
@@ -318,6 +328,26 @@ class Organization:
         changed = replace(organization, policy_types=(*organization.policy_types, policy_type))
         with self.store.write() as txn:
             txn.put_document(ORGANIZATION, "organization", orjson.dumps(asdict(changed)))
+        # Every root, OU and account starts with the type's AWS managed full-access policy again.
+        for target in (organization.root, *(unit.id for unit in self.units()), *(m.id for m in self.members())):
+            self._attach_full_access(target, policy_type)
+        return changed
+
+    def disable_policy_type(self, policy_type: str) -> OrganizationRecord:
+        """Disabling a type detaches every policy of that type from every target (User Guide,
+        "Disabling a policy type")."""
+        organization = self._required()
+        if policy_type not in organization.policy_types:
+            raise OrganizationsError("PolicyTypeNotEnabledException", "The specified policy type isn't currently "
+                                     "enabled in this root. You can't attach policies of the specified type to "
+                                     "entities in a root until you enable that type in the root.")
+        changed = replace(organization, policy_types=tuple(t for t in organization.policy_types if t != policy_type))
+        with self.store.write() as txn:
+            txn.put_document(ORGANIZATION, "organization", orjson.dumps(asdict(changed)))
+            # Read inside the write, as _retarget does: an attachment of this very turn is detached too.
+            for policy in [_policy(raw) for _, raw in txn.documents(ORG_POLICY)]:
+                if policy.type == policy_type and policy.targets:
+                    txn.put_document(ORG_POLICY, policy.id, orjson.dumps(asdict(replace(policy, targets=()))))
         return changed
 
     # --- helpers ------------------------------------------------------------------------------
@@ -343,15 +373,21 @@ class Organization:
                                      "We can't find a root, OU, account, or policy with the TargetId that you "
                                      "specified.")
 
-    def _attach_full_access(self, target: str) -> None:
-        for policy_id, *_ in FULL_ACCESS.values():
-            policy = self.policy(policy_id)
-            if policy is not None and target not in policy.targets:
-                self._save(replace(policy, targets=(*policy.targets, target)))
+    def _attach_full_access(self, target: str, *policy_types: str) -> None:
+        for policy_type in policy_types or FULL_ACCESS:
+            self._retarget(FULL_ACCESS[policy_type][0],
+                           lambda targets: targets if target in targets else (*targets, target))
 
-    def _save(self, policy: OrgPolicy) -> None:
+    def _retarget(self, policy_id: str, change: Callable[[tuple[str, ...]], tuple[str, ...]]) -> None:
+        """Change where a policy is attached, reading it inside the write: the store's reader sees
+        only committed data, so two changes in one group commit (or from two workers) would
+        otherwise undo each other."""
         with self.store.write() as txn:
-            txn.put_document(ORG_POLICY, policy.id, orjson.dumps(asdict(policy)))
+            raw = txn.document(ORG_POLICY, policy_id)
+            if raw is not None:
+                policy = _policy(raw)
+                txn.put_document(ORG_POLICY, policy_id,
+                                 orjson.dumps(asdict(replace(policy, targets=change(policy.targets)))))
 
 
 def _policy(raw: bytes) -> OrgPolicy:

@@ -17,14 +17,12 @@ logged and answered with an internal error that reveals nothing.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import zlib
 
 import orjson
 
 from moatdb.auth.authenticator import Authenticator, credential_scope
-from moatdb.auth.origin import Origin
 from moatdb.errors import (
     AwsError,
     InternalFailure,
@@ -34,9 +32,11 @@ from moatdb.errors import (
     UnknownOperationException,
 )
 from moatdb.gateway import query_protocol
+from moatdb.gateway.doors import Doors
 from moatdb.gateway.request_id import new_request_id
 from moatdb.services.dynamodb.service import DynamoDB
 from moatdb.services.iam.service import IAM
+from moatdb.services.organizations.service import Organizations
 from moatdb.services.sts.service import STS
 from moatdb.storage.base import Store
 
@@ -45,6 +45,9 @@ log = logging.getLogger("moatdb.gateway")
 JSON_10 = b"application/x-amz-json-1.0"
 JSON_CONTENT_TYPES = (JSON_10, b"application/json")
 TARGET_PREFIX = b"DynamoDB_20120810."
+# Organizations speaks JSON 1.1 on the same door, told apart by its target prefix.
+JSON_11 = b"application/x-amz-json-1.1"
+ORGANIZATIONS_PREFIX = b"AWSOrganizationsV20161128."
 # DynamoDB refuses bodies over 16 MB (BatchWriteItem's 25 x 400 KB fit well below).
 MAX_BODY = 16 * 1024 * 1024
 
@@ -57,12 +60,14 @@ _PREFLIGHT_MAX_AGE = (b"access-control-max-age", b"172800")
 
 class Gateway:
     def __init__(self, dynamodb: DynamoDB, sts: STS, authenticator: Authenticator, store: Store,
-                 iam: IAM | None = None):
+                 iam: IAM | None = None, organizations: Organizations | None = None, *, doors: Doors):
         self.dynamodb = dynamodb
         self.sts = sts
         self.iam = iam
+        self.organizations = organizations
         self.authenticator = authenticator
         self.store = store
+        self.doors = doors  # which door each request came through, and so its network origin
         self._health = f"healthy: dynamodb.{authenticator.region}.amazonaws.com ".encode()
 
     async def __call__(self, scope, receive, send):
@@ -107,6 +112,9 @@ class Gateway:
             else:
                 await _reply(send, request_id, 404, _UNKNOWN_OPERATION_404, cors, content_type=None)
             return
+        if target is not None and target.startswith(ORGANIZATIONS_PREFIX) and self.organizations is not None:
+            await self._organizations(scope, target, body, cors, send)
+            return
         if content_type is None or content_type not in JSON_CONTENT_TYPES:
             if body and not _is_json_type(content_type):
                 await _reply(send, request_id, 404, _UNKNOWN_OPERATION_404, cors, content_type=None)
@@ -150,6 +158,44 @@ class Gateway:
                                                            request_id, xmlns=xmlns)
         await _reply(send, request_id, status, payload, cors, content_type=query_protocol.CONTENT_TYPE)
 
+    async def _organizations(self, scope, target: bytes, body: bytes, cors: tuple, send) -> None:
+        """A JSON 1.1 request to Organizations, answered in JSON 1.1 (errors as ``__type`` and
+        ``Message``) with a UUID request id, as Organizations answers."""
+        request_id = query_protocol.new_request_id()
+        writes = self.store.writes
+        status, payload = self._organizations_call(scope, target[len(ORGANIZATIONS_PREFIX):].decode("latin-1"),
+                                                   body, request_id)
+        if self.store.writes != writes:
+            # The request wrote: its reply waits for the group commit that makes it durable.
+            pending = self.store.committed()
+            if pending is not None:
+                try:
+                    await pending
+                except Exception:
+                    log.exception("request %s: commit failed", request_id)
+                    error = InternalFailure("An internal error occurred.")
+                    status, payload = error.status, orjson.dumps(error.body())
+        await _reply(send, request_id, status, payload, cors, content_type=JSON_11)
+
+    def _organizations_call(self, scope, operation: str, body: bytes, request_id: str) -> tuple[int, bytes]:
+        try:
+            try:
+                params = orjson.loads(body) if body else {}
+            except orjson.JSONDecodeError:
+                raise SerializationException() from None
+            if not self.organizations.has_operation(operation):
+                raise UnknownOperationException()
+            caller = self._authenticate("organizations", scope, body)
+            return 200, orjson.dumps(self.organizations.handle(operation, params, caller))
+        except AwsError as error:
+            if error.status >= 500:
+                log.error("request %s failed: %s", request_id, error.code)
+            return error.status, orjson.dumps(error.body())
+        except Exception:
+            log.exception("request %s failed unexpectedly", request_id)
+            error = InternalFailure("An internal error occurred.")
+            return error.status, orjson.dumps(error.body())
+
     def _iam(self, scope, body: bytes, request_id: str) -> tuple[int, bytes]:
         xmlns = query_protocol.IAM_XMLNS
         try:
@@ -183,7 +229,7 @@ class Gateway:
         # The signature covers the path as the client sent it, percent-encoding included.
         return self.authenticator.authenticate(
             service=service, method=scope["method"], path=scope.get("raw_path") or scope["path"].encode(),
-            query=scope["query_string"], headers=scope["headers"], body=body, origin=_origin(scope))
+            query=scope["query_string"], headers=scope["headers"], body=body, origin=self.doors.origin(scope))
 
     def _dispatch(self, scope, target, body: bytes, request_id: str) -> tuple[int, bytes]:
         try:
@@ -210,19 +256,6 @@ class Gateway:
             log.exception("request %s failed unexpectedly", request_id)
             error = InternalServerError("Internal server error")
             return error.status, orjson.dumps(error.body())
-
-
-def _origin(scope) -> Origin:
-    """The network origin of a request: the peer address of its socket, nothing the client wrote.
-    Every door is the public endpoint until the world names VPC endpoints."""
-    client = scope.get("client")
-    return _origin_of(client[0] if client else "127.0.0.1", scope.get("scheme") == "https")
-
-
-@functools.lru_cache(maxsize=4096)
-def _origin_of(peer: str, secure: bool) -> Origin:
-    # One Origin per peer: its condition keys are built once, not on every request.
-    return Origin(peer, secure=secure)
 
 
 def _is_json_type(content_type: bytes | None) -> bool:

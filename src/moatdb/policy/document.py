@@ -95,7 +95,9 @@ _RULES = {
     "boundary": _Rules("iam", False, "required", False, MANAGED_POLICY_SIZE, False),
     "session": _Rules("iam", False, "required", False, SESSION_POLICY_SIZE, True),
     "trust": _Rules("iam", True, "prohibited", False, TRUST_POLICY_SIZE, False),
-    "resource": _Rules("service", True, "required", False, TABLE_POLICY_SIZE, False),
+    # DynamoDB counts every byte of a resource policy, whitespace included (Developer Guide, "Resource-based
+    # policy considerations": 20 KB).
+    "resource": _Rules("service", True, "required", False, TABLE_POLICY_SIZE, True),
     "endpoint": _Rules("service", True, "required", False, ENDPOINT_POLICY_SIZE, True),
     "scp": _Rules("organizations", False, "optional", True, ORGANIZATION_POLICY_SIZE, True),
     "rcp": _Rules("organizations", True, "required", True, ORGANIZATION_POLICY_SIZE, True),

@@ -171,8 +171,13 @@ def _on_table(operation: str, parameter: str = "TableName") -> Callable[[_Reques
 
 
 def _create_table(request: _Request) -> list[Need]:
-    return [Need("dynamodb:CreateTable", request.arn(request.params.get("TableName")),
-                 _tag_context(request.params.get("Tags")))]
+    """CreateTable; with a ResourcePolicy, also PutResourcePolicy on the new table ("You need to
+    specify the CreateTable and PutResourcePolicy IAM actions", API Reference, CreateTable)."""
+    arn = request.arn(request.params.get("TableName"))
+    found = [Need("dynamodb:CreateTable", arn, _tag_context(request.params.get("Tags")))]
+    if request.params.get("ResourcePolicy") is not None:
+        found.append(Need("dynamodb:PutResourcePolicy", arn, {}))
+    return found
 
 
 def _tag_resource(request: _Request) -> list[Need]:

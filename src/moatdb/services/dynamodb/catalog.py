@@ -2,9 +2,10 @@
 
 A table's description is kept as a storage document (kind ``dynamodb/table``, named
 ``account:region:name``), holding the TableDescription DynamoDB reports plus the integer id its
-items are stored under. Each worker caches the parsed tables and drops the cache whenever the
-store's document generation changes, so a table created or deleted through one worker is seen by
-every other worker on its next request.
+items are stored under and its resource-based policy, if it has one: deleting the table deletes
+its policy, and a table created again under the same name starts without one. Each worker caches
+the parsed tables and drops the cache whenever the store's document generation changes, so a table
+created or deleted through one worker is seen by every other worker on its next request.
 """
 
 from __future__ import annotations
@@ -56,6 +57,14 @@ def resolve_table(account: str, region: str, name_or_arn: str) -> tuple[str, str
     return account, region, name_or_arn
 
 
+@dataclass(frozen=True, slots=True)
+class StoredPolicy:
+    """A table's resource-based policy: the document in its canonical form, and its revision."""
+
+    document: str
+    revision_id: str
+
+
 @dataclass(slots=True)
 class Table:
     id: int
@@ -65,14 +74,17 @@ class Table:
     partition_type: str
     sort_key: str | None
     sort_type: str | None
+    policy: StoredPolicy | None = None
 
     @classmethod
     def from_document(cls, document: bytes) -> Table:
         stored = orjson.loads(document)
-        return cls.from_description(stored["id"], stored["description"])
+        policy = stored.get("policy")
+        return cls.from_description(stored["id"], stored["description"],
+                                    StoredPolicy(**policy) if policy is not None else None)
 
     @classmethod
-    def from_description(cls, id: int, description: dict) -> Table:
+    def from_description(cls, id: int, description: dict, policy: StoredPolicy | None = None) -> Table:
         types = {d["AttributeName"]: d["AttributeType"] for d in description["AttributeDefinitions"]}
         schema = description["KeySchema"]
         sort_key = schema[1]["AttributeName"] if len(schema) > 1 else None
@@ -84,10 +96,14 @@ class Table:
             partition_type=types[schema[0]["AttributeName"]],
             sort_key=sort_key,
             sort_type=types[sort_key] if sort_key else None,
+            policy=policy,
         )
 
     def to_document(self) -> bytes:
-        return orjson.dumps({"id": self.id, "description": self.description})
+        stored: dict = {"id": self.id, "description": self.description}
+        if self.policy is not None:
+            stored["policy"] = {"document": self.policy.document, "revision_id": self.policy.revision_id}
+        return orjson.dumps(stored)
 
     @property
     def arn(self) -> str:

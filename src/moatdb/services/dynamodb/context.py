@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from moatdb.auth.authenticator import Caller
-from moatdb.errors import AccessDeniedException, ResourceNotFoundException
+from moatdb.auth.authorizer import Authorizer
+from moatdb.errors import ResourceNotFoundException
 from moatdb.services.dynamodb.catalog import Catalog, Table, resolve_table
 from moatdb.storage.base import Store
 
@@ -17,6 +18,9 @@ class Request:
     caller: Caller
     store: Store
     catalog: Catalog
+    # For the operations that ask the policy engine themselves (PutResourcePolicy's check that the
+    # caller keeps access) or read the directory (the principals a policy names).
+    authorizer: Authorizer
 
     @property
     def account(self) -> str:
@@ -29,20 +33,14 @@ class Request:
     def table_address(self, name_or_arn: str | None = None) -> tuple[str, str, str]:
         """``(account, region, name)`` of ``TableName`` (or of the name or ARN given).
 
-        An ARN may name a table of another region (which this regional server does not hold) or of
-        another account, which only that table's resource policy could open; resource policies
-        come with the authorization engine, so until then such an ARN is refused as AWS refuses
-        a cross-account request that no resource-based policy allows."""
+        An ARN may name a table of another region, which this regional server does not hold, or of
+        another account: that one is looked up in its own account, the request having been
+        authorized already by the caller's policies and that table's resource-based policy, as a
+        request across accounts must be."""
         given = self.params["TableName"] if name_or_arn is None else name_or_arn
         account, region, name = resolve_table(self.caller.account, self.caller.region, given)
         if region != self.caller.region:
             raise ResourceNotFoundException("Requested resource not found")
-        if account != self.caller.account:
-            action = f"dynamodb:{self.operation}"
-            raise AccessDeniedException(
-                f"User: {self.caller.identity.arn} is not authorized to perform: {action} on resource: {given}"
-                f" because no resource-based policy allows the {action} action"
-            )
         return account, region, name
 
     def table(self, name_or_arn: str | None = None) -> Table:

@@ -1,17 +1,20 @@
-"""The DynamoDB service: validates a request against AWS's model, then runs its operation."""
+"""The DynamoDB service: validates a request against AWS's model, authorizes it (with the resource-based
+policy of each table it reaches), then runs its operation."""
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 
 from moatdb.auth.authenticator import Caller
 from moatdb.auth.authorizer import Authorizer
 from moatdb.errors import AccessDeniedException, AwsError
-from moatdb.services.dynamodb import authorization
+from moatdb.policy.document import Policy
+from moatdb.services.dynamodb import authorization, resource_policies
 from moatdb.services.dynamodb.catalog import Address, Catalog, resolve_table
 from moatdb.services.dynamodb.context import Request
-from moatdb.services.dynamodb.operations import account, batch, items, reads, tables
+from moatdb.services.dynamodb.operations import account, batch, items, policies, reads, tables
 from moatdb.services.shapes import ServiceShapes
 from moatdb.storage.base import Store
 from moatdb.storage.cache import DocumentCache
@@ -34,6 +37,16 @@ OPERATIONS: dict[str, Operation] = {
     "BatchWriteItem": batch.batch_write_item,
     "DescribeEndpoints": account.describe_endpoints,
     "DescribeLimits": account.describe_limits,
+    "PutResourcePolicy": policies.put_resource_policy,
+    "GetResourcePolicy": policies.get_resource_policy,
+    "DeleteResourcePolicy": policies.delete_resource_policy,
+}
+
+# Checks of a request's resource that come before its authorization, as on AWS.
+PRECHECKS: dict[str, Callable[[dict, Caller], None]] = {
+    "PutResourcePolicy": policies.check_resource_arn,
+    "GetResourcePolicy": policies.check_resource_arn,
+    "DeleteResourcePolicy": policies.check_resource_arn,
 }
 
 # Attribute values are validated by values.py with DynamoDB's own wording, not by the model walk.
@@ -47,6 +60,8 @@ class DynamoDB:
         self.catalog = Catalog(store)
         self._key_schemas: DocumentCache[Address, authorization.KeySchema | None] = DocumentCache(
             store, self._load_key_schema)
+        # Each table's resource-based policy, compiled once per document generation.
+        self._policies: DocumentCache[Address, Policy | None] = DocumentCache(store, self._load_policy)
         self.shapes = ServiceShapes("dynamodb", skip_shapes=ATTRIBUTE_VALUE_SHAPES)
 
     def has_operation(self, operation: str) -> bool:
@@ -56,8 +71,13 @@ class DynamoDB:
         """Validate against the model, authorize every action the request needs, then run it: a
         request well-formed enough to name its resources is judged before anything else of it."""
         self.shapes.validate(operation, params)
+        precheck = PRECHECKS.get(operation)
+        if precheck is not None:
+            precheck(params, caller)  # type: ignore[arg-type]
         self.authorize(operation, params, caller)  # type: ignore[arg-type]
-        return OPERATIONS[operation](Request(operation, params, caller, self.store, self.catalog))  # type: ignore[arg-type]
+        request = Request(operation, params, caller, self.store, self.catalog,  # type: ignore[arg-type]
+                          self.authorizer)
+        return OPERATIONS[operation](request)
 
     def authorize(self, operation: str, params: dict, caller: Caller) -> None:
         account, region = caller.account, caller.region
@@ -70,17 +90,44 @@ class DynamoDB:
             return self._key_schemas.get(address)
 
         wanted = self.authorizer.condition_keys(caller)
-        for need in authorization.needs(operation, params, account=account, region=region, table=key_schema,
-                                        wanted=wanted):
+        needs = authorization.needs(operation, params, account=account, region=region, table=key_schema,
+                                    wanted=wanted)
+        # A table's policy governs the table and its indexes (API Reference, PutResourcePolicy).
+        policies = [self._policy_of(need.resource) for need in needs]
+        if any(policy is not None and not policy.keys <= wanted for policy in policies):
+            # A table policy reads condition keys the caller's policies do not: compute them all.
+            needs = authorization.needs(operation, params, account=account, region=region, table=key_schema)
+        for need, policy in zip(needs, policies, strict=True):
             self.authorizer.require(caller, need.action, need.resource, _account_of(need.resource, account),
-                                    need.context, denied=AccessDeniedException)
+                                    need.context, denied=AccessDeniedException, resource_policy=policy)
+
+    def _policy_of(self, resource: str) -> Policy | None:
+        address = _table_of(resource)
+        return None if address is None else self._policies.get(address)
 
     def _load_key_schema(self, address: Address) -> authorization.KeySchema | None:
         table = self.catalog.find(address)
         return None if table is None else authorization.KeySchema.of(table.description)
 
+    def _load_policy(self, address: Address) -> Policy | None:
+        table = self.catalog.find(address)
+        return None if table is None else resource_policies.compiled(table)
+
     def close(self) -> None:
         self.store.close()
+
+
+# A table's ARN, or one of its indexes' (as authorization.needs writes them: in the aws partition).
+_TABLE_OR_INDEX = re.compile(
+    r"arn:aws:dynamodb:([a-z0-9-]+):(\d{12}):table/([a-zA-Z0-9_.-]{3,255})(?:/index/.*)?", re.DOTALL)
+
+
+@functools.lru_cache(maxsize=4096)
+def _table_of(resource: str) -> Address | None:
+    """The table whose policy applies to a need's resource: the table itself, or the table of an
+    index; None for anything else (``*``, every table of the account, a stream)."""
+    match = _TABLE_OR_INDEX.fullmatch(resource)
+    return None if match is None else (match[2], match[1], match[3])
 
 
 @functools.lru_cache(maxsize=4096)

@@ -1,5 +1,8 @@
 """The control plane: CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable.
 
+A table's resource-based policy lives with the table (CreateTable's ResourcePolicy attaches one;
+operations/policies.py changes it): deleting the table deletes it.
+
 Tables become ACTIVE at once: CreateTable answers ``CREATING`` as DynamoDB does, and the very next
 DescribeTable reports ``ACTIVE`` (so the SDKs' ``table_exists`` waiters return on their first poll).
 """
@@ -10,7 +13,8 @@ import time
 import uuid
 
 from moatdb.errors import LimitExceededException, ResourceInUseException, ValidationException
-from moatdb.services.dynamodb.catalog import TABLE_COUNTER, Catalog, Table
+from moatdb.services.dynamodb import resource_policies
+from moatdb.services.dynamodb.catalog import TABLE_COUNTER, Catalog, StoredPolicy, Table
 from moatdb.services.dynamodb.context import Request
 
 INVALID = "One or more parameter values were invalid: "
@@ -74,6 +78,13 @@ def create_table(request: Request) -> dict:
         }
     if "TableClass" in params:
         description["TableClassSummary"] = {"TableClass": params["TableClass"]}
+    policy = None
+    if "ResourcePolicy" in params:
+        # Attached with the table, at once ("strongly consistent", API Reference, CreateTable); its
+        # RevisionId is the time of the creation (DDB-TABLE-233). DescribeTable does not show it.
+        document, _ = resource_policies.check(params["ResourcePolicy"], description["TableArn"],
+                                              request.authorizer.directory)
+        policy = StoredPolicy(document, resource_policies.next_revision(None, now))
     with request.store.write() as txn:
         if Catalog.exists_in(txn, address):
             raise ResourceInUseException(f"Table already exists: {name}")
@@ -81,7 +92,7 @@ def create_table(request: Request) -> dict:
             raise LimitExceededException(
                 f"Subscriber limit exceeded: Number of tables per account and region exceeds {MAX_TABLES}"
             )
-        table = Table.from_description(txn.next_id(TABLE_COUNTER), description)
+        table = Table.from_description(txn.next_id(TABLE_COUNTER), description, policy)
         Catalog.save_in(txn, address, table)
     reply = _describe(table, status="CREATING", counts=(0, 0))
     if "BillingModeSummary" in reply:

@@ -10,6 +10,7 @@ simulated is what is enforced.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -21,8 +22,12 @@ from moatdb.auth.principals import Identity
 from moatdb.policy.decision import Decision
 from moatdb.policy.document import Policy, parse_policy
 from moatdb.policy.request import Request
+from moatdb.services.dynamodb import resource_policies
+from moatdb.services.dynamodb.catalog import Catalog
 
 SESSION_NAME = "simulated"
+_TABLE = re.compile(r"arn:aws:dynamodb:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):table/(?P<name>[a-zA-Z0-9_.-]+)"
+                    r"(/index/.*)?")
 
 
 @dataclass
@@ -57,10 +62,21 @@ def simulate(directory: Directory, simulation: Simulation, *, region: str) -> tu
         given["rcps"] = _levels(simulation.rcps, "rcp")
     if simulation.endpoint_policy is not None:
         given["endpoint"] = _compiled(simulation.endpoint_policy, "endpoint", "VPC endpoint policy")
+    resource_policy = _compiled(simulation.resource_policy, "resource", "resource-based policy")
+    if simulation.resource_policy is None:
+        resource_policy = _table_policy(directory, simulation.resource)
     return Authorizer(directory, region=region).decide(
         caller, simulation.action, simulation.resource, resource_account, context,
-        resource_policy=_compiled(simulation.resource_policy, "resource", "resource-based policy"),
-        explain=True, **given)
+        resource_policy=resource_policy, explain=True, **given)
+
+
+def _table_policy(directory: Directory, resource: str) -> Policy | None:
+    """The stored resource policy of the DynamoDB table (or index) ``resource`` names, if any."""
+    match = _TABLE.fullmatch(resource)
+    if match is None:
+        return None
+    table = Catalog(directory.store).find((match["account"], match["region"], match["name"]))
+    return None if table is None else resource_policies.compiled(table)
 
 
 def _identity(directory: Directory, arn: str) -> Identity:

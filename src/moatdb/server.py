@@ -26,11 +26,13 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
+from moatdb.audit.trail import Trail
 from moatdb.auth import profiles
 from moatdb.auth.authenticator import Authenticator
 from moatdb.auth.authorizer import Authorizer
 from moatdb.auth.directory import USER, Directory
 from moatdb.auth.network import Door, Network
+from moatdb.breakglass.service import BreakGlass
 from moatdb.gateway.app import Gateway
 from moatdb.gateway.doors import DoorError, Doors, bind, plan
 from moatdb.gateway.http import HttpProtocol
@@ -88,8 +90,11 @@ def create_app() -> Gateway:
     directory = Directory(store)
     authorizer = Authorizer(directory, region=region, network=Network(store))
     doors = Doors(authorizer.network, json.loads(os.environ.get("MOATDB_DOORS", "[]")))  # [name, host, port]
-    return Gateway(DynamoDB(store, authorizer), STS(directory, authorizer), Authenticator(directory, region=region),
-                   store, iam=IAM(directory, authorizer), organizations=Organizations(authorizer), doors=doors)
+    breakglass = BreakGlass(store, directory, authorizer, region=region, data_dir=data_dir)
+    audit = Trail.open(data_dir, directory, region=region, organization=authorizer.organization)
+    return Gateway(DynamoDB(store, authorizer), STS(directory, authorizer, breakglass.guard),
+                   Authenticator(directory, region=region), store, iam=IAM(directory, authorizer),
+                   organizations=Organizations(authorizer), doors=doors, audit=audit, breakglass=breakglass)
 
 
 def open_directory(data_dir: Path) -> Directory:

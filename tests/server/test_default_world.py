@@ -35,6 +35,7 @@ AWS = str(Path(sys.executable).parent / "aws")
 MANAGEMENT, PROD, DEV = "111111111111", "222222222222", "333333333333"
 REGION = "us-east-1"
 SCP_DENY = "with an explicit deny in a service control policy"
+BREAK_GLASS = f"arn:aws:iam::{PROD}:role/break-glass"
 
 
 class World:
@@ -101,6 +102,34 @@ class World:
                               text=True, env=env, timeout=60)
 
 
+    def moatdb(self, *args: str) -> subprocess.CompletedProcess:
+        """A `moatdb` command with the profiles moatdb wrote (the break-glass commands sign with them)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(AWS_CONFIG_FILE=str(self.data_dir / "aws" / "config"), HOME=str(self.data_dir),
+                   AWS_SHARED_CREDENTIALS_FILE=str(self.data_dir / "aws" / "credentials"))
+        return subprocess.run([MOATDB, *args, "--endpoint-url", self.public_url], capture_output=True, text=True,
+                              env=env, timeout=60)
+
+    def break_glass(self, service: str = "dynamodb"):
+        """A client of a break-glass session: requested by `oncall`, approved by `security`, as the
+        procedure wants (docs/break-glass.md); a direct AssumeRole of the role is refused."""
+        requested = self.moatdb("break-glass", "request", "--profile", "oncall", "--role", BREAK_GLASS,
+                                "--reason", "the walkthrough's incident", "--ticket", "INC-1", "--duration", "10m",
+                                "--json")
+        assert requested.returncode == 0, requested.stderr
+        grant = json.loads(requested.stdout)["Grant"]["GrantId"]
+        approved = self.moatdb("break-glass", "approve", grant, "--profile", "security")
+        assert approved.returncode == 0, approved.stderr
+        issued = self.moatdb("break-glass", "credentials", grant, "--profile", "oncall", "--format", "json")
+        assert issued.returncode == 0, issued.stderr
+        credentials = json.loads(issued.stdout)["Credentials"]
+        return boto3.client(service, endpoint_url=self.public_url, region_name=REGION,
+                            aws_access_key_id=credentials["AccessKeyId"],
+                            aws_secret_access_key=credentials["SecretAccessKey"],
+                            aws_session_token=credentials["SessionToken"],
+                            config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     served = World(tmp_path_factory.mktemp("default-world") / "data")
@@ -120,7 +149,7 @@ def test_moatdb_writes_a_profile_for_every_principal_of_the_default_world(world)
     assert {"default", "admin", "developer", "oncall", "developer@333333333333", "app", "break-glass"} <= set(found)
     assert found["app"]["role_arn"] == f"arn:aws:iam::{PROD}:role/app"
     assert found["app"]["source_profile"] == "developer"
-    assert found["break-glass"]["source_profile"] == "oncall"
+    assert found["break-glass"]["source_profile"] == "oncall"  # whose AssumeRole is then refused: see below
 
 
 def test_the_prod_application_role_is_allowed_through_the_vpc_endpoint(world):
@@ -151,10 +180,15 @@ def test_creating_a_prod_table_is_denied_from_outside_the_vpc_and_allowed_from_i
 
 
 def test_the_break_glass_role_is_allowed_through_the_public_door(world):
-    done = world.aws("break-glass", "dynamodb", "list-tables", "--output", "json")
+    assert "TableNames" in world.break_glass().list_tables()
 
-    assert done.returncode == 0, done.stderr
-    assert "TableNames" in json.loads(done.stdout)
+
+def test_the_break_glass_role_cannot_be_assumed_directly(world):
+    done = world.aws("break-glass", "dynamodb", "list-tables")
+
+    assert done.returncode == 255
+    assert (f"An error occurred (AccessDenied) when calling the AssumeRole operation: User: arn:aws:iam::{PROD}:"
+            f"user/oncall is not authorized to perform: sts:AssumeRole on resource: {BREAK_GLASS}") in done.stderr
 
 
 def test_the_dev_accounts_developer_is_allowed_through_the_public_door(world):
@@ -193,7 +227,7 @@ def test_detaching_the_scp_through_organizations_lifts_it_on_the_next_request(wo
 
 
 def test_a_member_account_cannot_detach_the_scp_that_binds_it(world):
-    organizations = world.client("break-glass", "organizations")
+    organizations = world.break_glass("organizations")
 
     code, _, _ = error(organizations.list_policies, Filter="SERVICE_CONTROL_POLICY")
 
@@ -210,7 +244,7 @@ def test_a_table_policy_denying_all_but_the_app_role_holds_even_for_an_administr
         "Effect": "Deny", "Principal": "*", "Action": "dynamodb:*", "Resource": arn,
         "Condition": {"ArnNotEquals": {"aws:PrincipalArn": f"arn:aws:iam::{PROD}:role/app"}}}]}))
 
-    admin = world.client("break-glass")  # AdministratorAccess, and excepted from the SCP
+    admin = world.break_glass()  # AdministratorAccess, and excepted from the SCP
     code, message, _ = error(admin.get_item, TableName="ledger", Key={"id": {"S": "1"}})
     assert code == "AccessDeniedException"
     assert message.endswith(f"on resource: {arn} with an explicit deny in a resource-based policy")

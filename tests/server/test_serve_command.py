@@ -141,13 +141,12 @@ def test_serve_creates_a_private_data_dir_and_database_files(tmp_path, serve, um
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     files = sorted(p.name for p in data_dir.iterdir())
     assert "moatdb.sqlite3" in files
-    # The database and the AWS profiles hold secrets: private, as the directories holding them.
+    # The database, the AWS profiles, the audit trail and its signing key hold secrets or who did what:
+    # private, as the directories holding them.
     profiles = data_dir / "aws"
-    assert stat.S_IMODE(profiles.stat().st_mode) == 0o700
     assert sorted(p.name for p in profiles.iterdir()) == ["config", "credentials"]
     for path in [*data_dir.iterdir(), *profiles.iterdir()]:
-        if path != profiles:
-            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+        assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path.name
 
 
 @pytest.mark.parametrize("signum, workers", [

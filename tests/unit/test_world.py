@@ -231,7 +231,7 @@ def test_an_unknown_top_level_key_is_refused():
         version: 1
         network: {}
         """) == ("world.yaml:2: network: unknown key 'network' (expected one of: version, region, organization, "
-                 "policies, accounts, doors, routes, trusted_proxies, x-...)")
+                 "policies, accounts, doors, routes, trusted_proxies, break_glass, x-...)")
 
 
 def test_a_missing_key_is_refused_at_the_mapping_that_lacks_it():

@@ -52,6 +52,9 @@ class Authorizer:
         self._keys: dict[tuple, tuple[tuple, tuple[str, ...]]] = {}
         self._organization_keys: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {}
         self._generation = -1
+        # Where the audit trail collects the decisions of the request being answered: the gateway
+        # hands over a list per request (requests are decided one at a time); None: nobody listens.
+        self.decisions: list[tuple[Decision, Request]] | None = None
 
     def _current(self) -> None:
         """Drop every cache when any principal, policy or other document changed, in any worker."""
@@ -111,6 +114,8 @@ class Authorizer:
                          for name in keys)
         cached = None if explain else self._decisions.get(key)
         if cached is not None and (plain or all(a is b for a, b in zip(cached[0], others, strict=True))):
+            if self.decisions is not None:
+                self.decisions.append((cached[1], cached[2]))
             return cached[1], cached[2]
         request = Request(found.principal, action, resource, resource_account, self._context(
             found, origin, context, self._organization_context(caller.account, resource_account),
@@ -125,6 +130,8 @@ class Authorizer:
             self._decisions.clear()
         # The policies are kept with the entry, so their id() cannot be reused while the entry lives.
         self._decisions[key] = (others, decision, request)
+        if self.decisions is not None:
+            self.decisions.append((decision, request))
         return decision, request
 
     def require(self, caller: Caller, action: str, resource: str, resource_account: str | None = None,

@@ -10,6 +10,10 @@ Two protocols share the door, told apart as AWS's endpoints tell them apart:
   not ask; a request that names none (unsigned, or unparseable) is STS's, which answers its
   authentication error as AWS would.
 
+The break-glass procedure's HTTP API lives under ``/moatdb/break-glass/`` (JSON, SigV4-signed for
+the service ``moatdb``), and every request made with a break-glass session is reported to its
+monitor with its outcome (docs/break-glass.md).
+
 Every failure on the way is an ``AwsError`` written in the protocol's wire form; anything else is
 logged and answered with an internal error that reveals nothing.
 """
@@ -22,7 +26,12 @@ import zlib
 
 import orjson
 
+from moatdb.audit.call import Call
+from moatdb.audit.trail import Trail
 from moatdb.auth.authenticator import Authenticator, credential_scope
+from moatdb.breakglass import api as break_glass_api
+from moatdb.breakglass.monitor import WATCHED
+from moatdb.breakglass.service import BreakGlass
 from moatdb.errors import (
     AwsError,
     InternalFailure,
@@ -54,13 +63,16 @@ MAX_BODY = 16 * 1024 * 1024
 # Coral's answer to anything that is not a JSON POST: a bare XML body with no Content-Type.
 _UNKNOWN_OPERATION_404 = b"<UnknownOperationException/>\n"
 _CORS = ((b"access-control-allow-origin", b"*"),)
+# The break-glass API's answer to what it did not foresee.
+_INTERNAL_FAILURE = b'{"__type":"InternalFailure","message":"An internal error occurred."}'
 # How long a browser may cache a preflight answer: DynamoDB's two days.
 _PREFLIGHT_MAX_AGE = (b"access-control-max-age", b"172800")
 
 
 class Gateway:
     def __init__(self, dynamodb: DynamoDB, sts: STS, authenticator: Authenticator, store: Store,
-                 iam: IAM | None = None, organizations: Organizations | None = None, *, doors: Doors):
+                 iam: IAM | None = None, organizations: Organizations | None = None, *, doors: Doors,
+                 audit: Trail, breakglass: BreakGlass | None = None):
         self.dynamodb = dynamodb
         self.sts = sts
         self.iam = iam
@@ -68,6 +80,8 @@ class Gateway:
         self.authenticator = authenticator
         self.store = store
         self.doors = doors  # which door each request came through, and so its network origin
+        self.audit = audit  # a record of every API request answered (docs/audit.md)
+        self.breakglass = breakglass
         self._health = f"healthy: dynamodb.{authenticator.region}.amazonaws.com ".encode()
 
     async def __call__(self, scope, receive, send):
@@ -75,10 +89,13 @@ class Gateway:
         if kind == "http":
             await self._http(scope, receive, send)
         elif kind == "lifespan":
-            await _lifespan(receive, send, self._start, self.dynamodb.close)
+            await _lifespan(receive, send, self._start, self._stop)
 
     def _start(self) -> None:
         self.store.group_commits(asyncio.get_running_loop())
+        self.audit.start(asyncio.get_running_loop())
+        if self.breakglass is not None:
+            self.breakglass.start(asyncio.get_running_loop())
 
     async def _http(self, scope, receive, send):
         target = content_type = origin = None
@@ -99,6 +116,10 @@ class Gateway:
             return
 
         method = scope["method"]
+        if (self.breakglass is not None and method != "OPTIONS"
+                and scope["path"].startswith(break_glass_api.PREFIX)):
+            await self._break_glass(scope, body, cors, send)
+            return
         if (method == "POST" and content_type is not None and content_type.startswith(query_protocol.FORM)) \
                 or (method == "GET" and b"Action=" in scope["query_string"]):
             await self._query(scope, body, cors, send)
@@ -120,7 +141,9 @@ class Gateway:
                 await _reply(send, request_id, 404, _UNKNOWN_OPERATION_404, cors, content_type=None)
                 return
         writes = self.store.writes
-        status, payload = self._dispatch(scope, target, body, request_id)
+        call = self._call("dynamodb", scope, request_id)
+        status, payload = self._dispatch(scope, target, body, request_id, call)
+        self._watched(scope, status, payload)
         if self.store.writes != writes:
             # The request wrote: its reply waits for the group commit that makes it durable.
             pending = self.store.committed()
@@ -131,6 +154,7 @@ class Gateway:
                     log.exception("request %s: commit failed", request_id)
                     error = InternalServerError("Internal server error")
                     status, payload = error.status, orjson.dumps(error.body())
+        self._record(call, status, payload)
         # The reply is typed as the request was: application/json is answered as application/json.
         await _reply(send, request_id, status, payload, cors,
                      content_type=JSON_10 if content_type == JSON_10 else b"application/json")
@@ -142,10 +166,13 @@ class Gateway:
         named = credential_scope(scope["headers"], scope["query_string"])
         if named is not None and named[1] == "iam" and self.iam is not None:
             xmlns = query_protocol.IAM_XMLNS
-            status, payload = self._iam(scope, body, request_id)
+            call = self._call("iam", scope, request_id)
+            status, payload = self._iam(scope, body, request_id, call)
         else:
             xmlns = query_protocol.STS_XMLNS
-            status, payload = self._sts(scope, body, request_id)
+            call = self._call("sts", scope, request_id)
+            status, payload = self._sts(scope, body, request_id, call)
+        self._watched(scope, status, payload)
         if self.store.writes != writes:
             # The request wrote: its reply waits for the group commit that makes it durable.
             pending = self.store.committed()
@@ -156,6 +183,7 @@ class Gateway:
                     log.exception("request %s: commit failed", request_id)
                     status, payload = query_protocol.error(InternalFailure("An internal error occurred."),
                                                            request_id, xmlns=xmlns)
+        self._record(call, status, payload)
         await _reply(send, request_id, status, payload, cors, content_type=query_protocol.CONTENT_TYPE)
 
     async def _organizations(self, scope, target: bytes, body: bytes, cors: tuple, send) -> None:
@@ -163,8 +191,10 @@ class Gateway:
         ``Message``) with a UUID request id, as Organizations answers."""
         request_id = query_protocol.new_request_id()
         writes = self.store.writes
+        call = self._call("organizations", scope, request_id)
         status, payload = self._organizations_call(scope, target[len(ORGANIZATIONS_PREFIX):].decode("latin-1"),
-                                                   body, request_id)
+                                                   body, request_id, call)
+        self._watched(scope, status, payload)
         if self.store.writes != writes:
             # The request wrote: its reply waits for the group commit that makes it durable.
             pending = self.store.committed()
@@ -175,18 +205,56 @@ class Gateway:
                     log.exception("request %s: commit failed", request_id)
                     error = InternalFailure("An internal error occurred.")
                     status, payload = error.status, orjson.dumps(error.body())
+        self._record(call, status, payload)
         await _reply(send, request_id, status, payload, cors, content_type=JSON_11)
 
-    def _organizations_call(self, scope, operation: str, body: bytes, request_id: str) -> tuple[int, bytes]:
+    async def _break_glass(self, scope, body: bytes, cors: tuple, send) -> None:
+        """The break-glass procedure's HTTP API: JSON in and out, refusals as JSON too."""
+        request_id = query_protocol.new_request_id()
+        writes = self.store.writes
+        call = self._call(break_glass_api.SERVICE, scope, request_id)
+        call.operation = scope["path"][len(break_glass_api.PREFIX):]
+
+        def authenticate():
+            call.caller = self._authenticate(break_glass_api.SERVICE, scope, body)
+            return call.caller
+
+        try:
+            status, payload = self.breakglass.api.handle(scope["method"], scope["path"], body, authenticate)
+        except Exception:
+            log.exception("request %s failed unexpectedly", request_id)
+            status, payload = 500, _INTERNAL_FAILURE
+        self._watched(scope, status, payload)
+        if self.store.writes != writes:
+            # A step of the procedure is answered once it is durable.
+            pending = self.store.committed()
+            if pending is not None:
+                try:
+                    await pending
+                except Exception:
+                    log.exception("request %s: commit failed", request_id)
+                    status, payload = 500, _INTERNAL_FAILURE
+        self._record(call, status, payload)
+        await _reply(send, request_id, status, payload, cors, content_type=b"application/json")
+
+    def _watched(self, scope, status: int, payload: bytes) -> None:
+        # A request made with a break-glass session: its monitor alarms it with its outcome.
+        if WATCHED in scope:
+            self.breakglass.monitor.finished(scope, status, payload)
+
+    def _organizations_call(self, scope, operation: str, body: bytes, request_id: str,
+                            call: Call) -> tuple[int, bytes]:
+        call.operation = operation
         try:
             try:
-                params = orjson.loads(body) if body else {}
+                params = call.params = orjson.loads(body) if body else {}
             except orjson.JSONDecodeError:
                 raise SerializationException() from None
             if not self.organizations.has_operation(operation):
                 raise UnknownOperationException()
-            caller = self._authenticate("organizations", scope, body)
-            return 200, orjson.dumps(self.organizations.handle(operation, params, caller))
+            caller = call.caller = self._authenticate("organizations", scope, body)
+            call.result = self.organizations.handle(operation, params, caller)
+            return 200, orjson.dumps(call.result)
         except AwsError as error:
             if error.status >= 500:
                 log.error("request %s failed: %s", request_id, error.code)
@@ -196,13 +264,15 @@ class Gateway:
             error = InternalFailure("An internal error occurred.")
             return error.status, orjson.dumps(error.body())
 
-    def _iam(self, scope, body: bytes, request_id: str) -> tuple[int, bytes]:
+    def _iam(self, scope, body: bytes, request_id: str, call: Call) -> tuple[int, bytes]:
         xmlns = query_protocol.IAM_XMLNS
         try:
             params = query_protocol.parse(body if scope["method"] == "POST" else scope["query_string"])
-            caller = self._authenticate("iam", scope, body)
+            call.params = params
+            call.operation = params.get("Action")
+            caller = call.caller = self._authenticate("iam", scope, body)
             action = params.get("Action", "")
-            output = self.iam.handle(action, params, caller)
+            output = call.result = self.iam.handle(action, params, caller)
             return 200, query_protocol.render(action, self.iam.output_shape(action), output, request_id,
                                               xmlns=xmlns)
         except AwsError as error:
@@ -213,25 +283,48 @@ class Gateway:
             log.exception("request %s failed unexpectedly", request_id)
             return query_protocol.error(InternalFailure("An internal error occurred."), request_id, xmlns=xmlns)
 
-    def _sts(self, scope, body: bytes, request_id: str) -> tuple[int, bytes]:
+    def _sts(self, scope, body: bytes, request_id: str, call: Call) -> tuple[int, bytes]:
         try:
             params = query_protocol.parse(body if scope["method"] == "POST" else scope["query_string"])
-            caller = self._authenticate("sts", scope, body)
+            call.params = params
+            call.operation = params.get("Action")
+            caller = call.caller = self._authenticate("sts", scope, body)
             action = params.get("Action", "")
-            return 200, query_protocol.result(action, self.sts.handle(action, params, caller), request_id)
+            call.result = self.sts.handle(action, params, caller)
+            return 200, query_protocol.result(action, call.result, request_id)
         except AwsError as error:
             return query_protocol.error(error, request_id)
         except Exception:
             log.exception("request %s failed unexpectedly", request_id)
             return query_protocol.error(InternalFailure("An internal error occurred."), request_id)
 
+    def _call(self, service: str, scope, request_id: str) -> Call:
+        """The audit trail's account of a request about to be handled: the authorizer (one for every
+        service, deciding one request at a time) adds its decisions to it."""
+        call = Call(service, scope, request_id)
+        self.dynamodb.authorizer.decisions = call.decisions
+        return call
+
+    def _record(self, call: Call, status: int, payload: bytes) -> None:
+        """Record the answered request, before its reply is written (docs/audit.md, "Durability")."""
+        call.status, call.reply = status, payload
+        call.origin = call.caller.origin if call.caller is not None else self.doors.origin(call.scope)
+        self.audit.record(call)
+
+    def _stop(self) -> None:
+        self.audit.close()
+        self.dynamodb.close()
+
     def _authenticate(self, service: str, scope, body: bytes):
         # The signature covers the path as the client sent it, percent-encoding included.
-        return self.authenticator.authenticate(
+        caller = self.authenticator.authenticate(
             service=service, method=scope["method"], path=scope.get("raw_path") or scope["path"].encode(),
             query=scope["query_string"], headers=scope["headers"], body=body, origin=self.doors.origin(scope))
+        if self.breakglass is not None:
+            self.breakglass.monitor.watch(scope, service, caller, body)
+        return caller
 
-    def _dispatch(self, scope, target, body: bytes, request_id: str) -> tuple[int, bytes]:
+    def _dispatch(self, scope, target, body: bytes, request_id: str, call: Call) -> tuple[int, bytes]:
         try:
             try:
                 params = orjson.loads(body) if body else None
@@ -239,13 +332,14 @@ class Gateway:
                 raise SerializationException() from None
             if target is None or not target.startswith(TARGET_PREFIX):
                 raise UnknownOperationException()
-            operation = target[len(TARGET_PREFIX):].decode("latin-1")
+            operation = call.operation = target[len(TARGET_PREFIX):].decode("latin-1")
+            call.params = params
             if not self.dynamodb.has_operation(operation):
                 raise UnknownOperationException()
-            caller = self._authenticate("dynamodb", scope, body)
+            caller = call.caller = self._authenticate("dynamodb", scope, body)
             if params is None:
                 raise SerializationException()
-            result = self.dynamodb.handle(operation, params, caller)
+            result = call.result = self.dynamodb.handle(operation, params, caller)
             return 200, result if type(result) is bytes else orjson.dumps(result)
         except AwsError as error:
             if error.status >= 500:

@@ -1,6 +1,6 @@
 """Writing a loaded world into a data directory's store: IAM (accounts, managed policies, groups,
 users and their access keys, roles), the organization (root, OUs, member accounts, SCPs and RCPs
-attached where the file says), and the network.
+attached where the file says), the network, and the break-glass settings.
 
 A world is applied once, to a store that holds none: the store then carries a ``world/meta``
 document naming the file and its hash, and from then on the data directory is the truth (IAM
@@ -19,6 +19,8 @@ import orjson
 from moatdb.auth.directory import GROUP, ROLE, USER, Directory
 from moatdb.auth.network import NETWORK, Network, NetworkConfig
 from moatdb.auth.organization import FULL_ACCESS, RCP, SCP, Organization
+from moatdb.breakglass import durations
+from moatdb.breakglass import settings as break_glass
 from moatdb.errors import AwsError
 from moatdb.storage.base import Store
 from moatdb.world import model
@@ -56,6 +58,9 @@ def apply(world: model.World, store: Store) -> list[str]:
             log += _organization(Organization(store), world.organization, {a.id: a.name for a in world.accounts})
         Network(store).set(world.network)
         log += _network(world.network)
+        if world.break_glass is not None:
+            break_glass.save(store, world.break_glass)
+            log += _break_glass(world.break_glass)
     except (AwsError, ValueError) as error:
         reason = getattr(error, "message", None) or str(error)
         raise WorldError(world.source, None, f"the data directory refused the world halfway, and now holds part "
@@ -175,4 +180,15 @@ def _network(network: NetworkConfig) -> list[str]:
                                                           else "the public endpoint"))
     log += [f"route {route.cidr} through {route.endpoint}" for route in network.routes]
     log += [f"trusted proxy range {cidr}" for cidr in network.trusted_proxies]
+    return log
+
+
+def _break_glass(settings: break_glass.Settings) -> list[str]:
+    log = []
+    for role in settings.roles:
+        approvers = ", ".join(role.approvers) or "any principal IAM allows"
+        requesters = ", ".join(role.requesters) or "any principal IAM allows"
+        log.append(f"break-glass role {role.arn}: asked by {requesters}; {role.approvals} approval(s) of "
+                   f"{approvers}; at most {durations.show(role.max_duration)}")
+    log += [f"break-glass alarms to {webhook.url}" for webhook in settings.webhooks]
     return log

@@ -18,6 +18,8 @@ import orjson
 
 from moatdb.auth import aws_managed
 from moatdb.auth.network import Door, Endpoint, NetworkConfig, Route, Vpc
+from moatdb.breakglass import durations
+from moatdb.breakglass import settings as break_glass
 from moatdb.policy.document import (
     GROUP_INLINE_SIZE,
     ROLE_INLINE_SIZE,
@@ -36,6 +38,8 @@ _CUSTOMER_POLICY_ARN = re.compile(r"arn:aws:iam::(\d{12}):policy/")
 # Organizations' own policies: attached to every root, OU and account already, and never redefined.
 _RESERVED_POLICIES = {"FullAWSAccess": "p-FullAWSAccess", "RCPFullAWSAccess": "p-RCPFullAWSAccess"}
 _KIND = {"SCP": "scp", "RCP": "rcp"}
+# The longest break-glass grant: the longest role session STS gives (a role's MaxSessionDuration).
+MAX_GRANT_SECONDS = 43_200
 # Resolves a managed_policies or boundary entry (at a path) to the ARN it names.
 Attachable = Callable[[Path, str], str]
 
@@ -65,7 +69,8 @@ class _Builder:
         accounts = tuple(self.account(account_id, spec) for account_id, spec in self.data["accounts"].items())
         organization = self.organization()
         network = self.network()
-        return model.World(source, digest, self.data["region"], accounts, network, organization)
+        return model.World(source, digest, self.data["region"], accounts, network, organization,
+                           self.break_glass(accounts))
 
     # --- policy documents ---------------------------------------------------------------------
 
@@ -318,6 +323,61 @@ class _Builder:
         except ValueError as error:
             self.refuse(path, f"{text!r} is not an address range: {error}")
             return None
+
+    # --- break glass --------------------------------------------------------------------------
+
+    def break_glass(self, accounts: tuple[model.Account, ...]) -> break_glass.Settings | None:
+        spec = self.data.get("break_glass")
+        if spec is None:
+            return None
+        users = {f"arn:aws:iam::{account.id}:user{user.path}{user.name}" for account in accounts
+                 for user in account.users}
+        roles = {f"arn:aws:iam::{account.id}:role{role.path}{role.name}" for account in accounts
+                 for role in account.roles}
+        path: Path = ("break_glass",)
+        minimum = self.duration((*path, "minimum_duration"),
+                                spec.get("minimum_duration", break_glass.DEFAULT_MINIMUM_DURATION))
+        timeout = self.duration((*path, "request_timeout"),
+                                spec.get("request_timeout", break_glass.DEFAULT_REQUEST_TIMEOUT))
+        chosen: dict[str, Path] = {}
+        found = []
+        for index, role in enumerate(spec["roles"]):
+            where = (*path, "roles", index)
+            if role["role"] not in roles:
+                self.refuse((*where, "role"), f"no role {role['role']} in accounts")
+            self.once(chosen, role["role"], (*where, "role"), "break-glass role")
+            for side in ("approvers", "requesters"):
+                for number, principal in enumerate(role.get(side, [])):
+                    if principal not in users and principal not in roles:
+                        self.refuse((*where, side, number), f"no user or role {principal} in accounts")
+            approvals = role.get("approvals", break_glass.DEFAULT_APPROVALS)
+            approvers = tuple(role.get("approvers", ()))
+            if approvers and approvals > len(approvers):
+                self.refuse((*where, "approvals"), f"{approvals} approvals cannot come from {len(approvers)} "
+                                                   f"approver{'s' if len(approvers) > 1 else ''}")
+            longest = self.duration((*where, "max_duration"),
+                                    role.get("max_duration", break_glass.DEFAULT_MAX_DURATION))
+            if longest > MAX_GRANT_SECONDS:
+                self.refuse((*where, "max_duration"), f"a grant lasts at most {durations.show(MAX_GRANT_SECONDS)}")
+            elif longest < minimum:
+                self.refuse((*where, "max_duration"), f"{durations.show(longest)} is shorter than "
+                                                      f"minimum_duration ({durations.show(minimum)})")
+            found.append(break_glass.Role(role["role"], approvals, approvers, tuple(role.get("requesters", ())),
+                                          longest, role.get("require_reason", True),
+                                          role.get("require_ticket", True)))
+        urls: dict[str, Path] = {}
+        for index, webhook in enumerate(spec.get("webhooks", [])):
+            self.once(urls, webhook["url"], (*path, "webhooks", index, "url"), "webhook")
+        webhooks = tuple(break_glass.Webhook(webhook["url"], webhook.get("secret"))
+                         for webhook in spec.get("webhooks", []))
+        return break_glass.Settings(tuple(found), webhooks, timeout, minimum)
+
+    def duration(self, path: Path, value: int | str) -> int:
+        """Seconds, at least one (the schema has checked the form)."""
+        seconds = durations.parse(value)
+        if seconds < 1:
+            self.refuse(path, "expected a duration of at least 1 second")
+        return seconds
 
     def known_endpoint(self, path: Path, endpoint: str) -> None:
         if endpoint not in self.endpoints:  # every VPC's endpoints are gathered before doors and routes

@@ -1,7 +1,8 @@
 """A world as loaded: what a world file declares, validated, every reference resolved.
 
 Policy documents are JSON text (as IAM and Organizations keep them); managed policy references
-are ARNs; the network part is the ``NetworkConfig`` the server's doors and origins read.
+are ARNs; the network part is the ``NetworkConfig`` the server's doors and origins read, and the
+break-glass part the ``Settings`` the break-glass procedure reads.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from moatdb.auth.network import NetworkConfig
+from moatdb.breakglass.settings import Settings as BreakGlass
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ class World:
     accounts: tuple[Account, ...]
     network: NetworkConfig
     organization: Organization | None = None
+    break_glass: BreakGlass | None = None  # None: no role is a break-glass role
 
     @property
     def management_account(self) -> str | None:

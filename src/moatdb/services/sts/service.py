@@ -6,6 +6,8 @@ trust policy as the resource-based policy (so a trust policy naming a user of th
 enough on its own, while one naming the account defers to the caller's identity policies), plus
 ``sts:TagSession`` when session tags are passed and ``sts:SetSourceIdentity`` when a source
 identity is. A role that does not exist is refused exactly like one the caller may not assume.
+A break-glass role is assumed through the break-glass procedure only: a ``guard`` (the procedure's)
+refuses a direct AssumeRole of it in the same words, whatever the trust policy says.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from moatdb.auth.authenticator import Caller
 from moatdb.auth.authorizer import Authorizer
@@ -28,6 +31,9 @@ from moatdb.errors import (
 )
 from moatdb.policy.document import parse_policy
 from moatdb.policy.errors import MalformedPolicy
+
+if TYPE_CHECKING:
+    from moatdb.breakglass.guard import Guard
 
 VERSION = "2011-06-15"
 # GetSessionToken's bounds for an IAM user (STS API Reference, GetSessionToken: 900 s to 129,600 s,
@@ -48,9 +54,10 @@ MAX_PACKED = 2048
 
 
 class STS:
-    def __init__(self, directory: Directory, authorizer: Authorizer):
+    def __init__(self, directory: Directory, authorizer: Authorizer, guard: Guard | None = None):
         self.directory = directory
         self.authorizer = authorizer
+        self.guard = guard
         self._operations: dict[str, Callable[[dict, Caller], dict]] = {
             "GetCallerIdentity": self.get_caller_identity,
             "GetSessionToken": self.get_session_token,
@@ -106,6 +113,8 @@ class STS:
                 raise StsAccessDenied(_not_authorized(caller, "sts:SetSourceIdentity", role_arn))
             source_identity = previous.source_identity
 
+        if self.guard is not None and not self.guard.may_assume(caller, role_arn):
+            raise StsAccessDenied(_not_authorized(caller, "sts:AssumeRole", role_arn))
         role = self.directory.role_by_arn(role_arn)
         low, high, default = ROLE_SESSION_SECONDS
         duration = _duration(params, low, high, default)

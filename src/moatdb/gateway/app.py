@@ -144,16 +144,9 @@ class Gateway:
         call = self._call("dynamodb", scope, request_id)
         status, payload = self._dispatch(scope, target, body, request_id, call)
         self._watched(scope, status, payload)
-        if self.store.writes != writes:
-            # The request wrote: its reply waits for the group commit that makes it durable.
-            pending = self.store.committed()
-            if pending is not None:
-                try:
-                    await pending
-                except Exception:
-                    log.exception("request %s: commit failed", request_id)
-                    error = InternalServerError("Internal server error")
-                    status, payload = error.status, orjson.dumps(error.body())
+        if not await self._durable(writes, request_id):
+            error = InternalServerError("Internal server error")
+            status, payload = error.status, orjson.dumps(error.body())
         self._record(call, status, payload)
         # The reply is typed as the request was: application/json is answered as application/json.
         await _reply(send, request_id, status, payload, cors,
@@ -173,16 +166,9 @@ class Gateway:
             call = self._call("sts", scope, request_id)
             status, payload = self._sts(scope, body, request_id, call)
         self._watched(scope, status, payload)
-        if self.store.writes != writes:
-            # The request wrote: its reply waits for the group commit that makes it durable.
-            pending = self.store.committed()
-            if pending is not None:
-                try:
-                    await pending
-                except Exception:
-                    log.exception("request %s: commit failed", request_id)
-                    status, payload = query_protocol.error(InternalFailure("An internal error occurred."),
-                                                           request_id, xmlns=xmlns)
+        if not await self._durable(writes, request_id):
+            status, payload = query_protocol.error(InternalFailure("An internal error occurred."), request_id,
+                                                   xmlns=xmlns)
         self._record(call, status, payload)
         await _reply(send, request_id, status, payload, cors, content_type=query_protocol.CONTENT_TYPE)
 
@@ -195,16 +181,9 @@ class Gateway:
         status, payload = self._organizations_call(scope, target[len(ORGANIZATIONS_PREFIX):].decode("latin-1"),
                                                    body, request_id, call)
         self._watched(scope, status, payload)
-        if self.store.writes != writes:
-            # The request wrote: its reply waits for the group commit that makes it durable.
-            pending = self.store.committed()
-            if pending is not None:
-                try:
-                    await pending
-                except Exception:
-                    log.exception("request %s: commit failed", request_id)
-                    error = InternalFailure("An internal error occurred.")
-                    status, payload = error.status, orjson.dumps(error.body())
+        if not await self._durable(writes, request_id):
+            error = InternalFailure("An internal error occurred.")
+            status, payload = error.status, orjson.dumps(error.body())
         self._record(call, status, payload)
         await _reply(send, request_id, status, payload, cors, content_type=JSON_11)
 
@@ -225,17 +204,25 @@ class Gateway:
             log.exception("request %s failed unexpectedly", request_id)
             status, payload = 500, _INTERNAL_FAILURE
         self._watched(scope, status, payload)
-        if self.store.writes != writes:
-            # A step of the procedure is answered once it is durable.
-            pending = self.store.committed()
-            if pending is not None:
-                try:
-                    await pending
-                except Exception:
-                    log.exception("request %s: commit failed", request_id)
-                    status, payload = 500, _INTERNAL_FAILURE
+        if not await self._durable(writes, request_id):
+            status, payload = 500, _INTERNAL_FAILURE
         self._record(call, status, payload)
         await _reply(send, request_id, status, payload, cors, content_type=b"application/json")
+
+    async def _durable(self, writes: int, request_id: str) -> bool:
+        """Whether what the request wrote is durable: a request that wrote is answered only once the
+        group commit holding its writes has committed (False when that commit failed)."""
+        if self.store.writes == writes:
+            return True
+        pending = self.store.committed()
+        if pending is None:
+            return True
+        try:
+            await pending
+        except Exception:
+            log.exception("request %s: commit failed", request_id)
+            return False
+        return True
 
     def _watched(self, scope, status: int, payload: bytes) -> None:
         # A request made with a break-glass session: its monitor alarms it with its outcome.

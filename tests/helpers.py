@@ -7,8 +7,12 @@ from __future__ import annotations
 import configparser
 import http.client
 import json
+import signal
+import socket
+import subprocess
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,3 +258,33 @@ def trusting(*principals: str, **condition) -> str:
     if condition:
         statement["Condition"] = condition["condition"]
     return policy(statement)
+
+
+# --- `moatdb serve` as its own process ---------------------------------------------------------------
+
+
+def wait_listening(process: subprocess.Popen, ports: Sequence[int], exited: Callable[[], str],
+                   timeout: float = 30) -> None:
+    """Wait until every one of ``ports`` on 127.0.0.1 accepts connections; ``exited()`` says why when
+    the server died first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"moatdb exited: {exited()}")
+        try:
+            for port in ports:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"moatdb did not open its doors within {timeout:.0f} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM, as an operator stops it; killed if it has not exited within 10 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,7 +29,7 @@ from botocore.credentials import Credentials
 
 from moatdb.world import default_path
 from tests.conftest import free_port
-from tests.helpers import Reply, error, profile_credentials, send
+from tests.helpers import Reply, error, profile_credentials, send, stop, wait_listening
 from tests.unit.test_breakglass_alarms import Receiver
 
 MOATDB = str(Path(sys.executable).parent / "moatdb")
@@ -65,23 +63,10 @@ class Served:
             [MOATDB, "serve", "--data-dir", str(self.data_dir), "--world", str(world), "--port", str(self.port),
              "--door", f"prod-vpce=127.0.0.1:{free_port()}", "--log-level", "warning"],
             stdout=subprocess.DEVNULL, stderr=self.log.open("w"))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"moatdb exited: {self.log.read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("moatdb did not open its doors within 30 s")
+        wait_listening(self.process, (self.port,), self.log.read_text)
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop(self.process)
 
     @property
     def endpoint(self) -> str:

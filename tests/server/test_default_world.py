@@ -15,11 +15,8 @@ import configparser
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import boto3
@@ -28,7 +25,7 @@ import yaml
 from botocore.config import Config
 
 from tests.conftest import free_port
-from tests.helpers import error
+from tests.helpers import error, stop, wait_listening
 
 MOATDB = str(Path(sys.executable).parent / "moatdb")
 AWS = str(Path(sys.executable).parent / "aws")
@@ -49,24 +46,10 @@ class World:
             [MOATDB, "serve", "--data-dir", str(data_dir), "--port", str(self.public), "--door",
              f"prod-vpce=127.0.0.1:{self.vpce}", "--log-level", "warning", *options],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"moatdb exited: {self.process.stderr.read().decode()}")
-            try:
-                for port in (self.public, self.vpce):
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("moatdb did not open its doors within 30 s")
+        wait_listening(self.process, (self.public, self.vpce), lambda: self.process.stderr.read().decode())
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop(self.process)
 
     @property
     def public_url(self) -> str:

@@ -67,8 +67,6 @@ _RECORDS: dict[str, type] = {USER: User, GROUP: Group, ROLE: Role}
 _INLINE_QUOTA = {USER: USER_INLINE_SIZE, GROUP: GROUP_INLINE_SIZE, ROLE: ROLE_INLINE_SIZE}
 # How IAM names each kind in its messages ("The role with name X cannot be found.").
 _NOUN = {USER: "user", GROUP: "group", ROLE: "role"}
-# The policy-engine kind an inline policy of each principal kind is validated as.
-IDENTITY_KINDS = {"user": USER, "group": GROUP, "role": ROLE}
 
 
 def _load(kind: str, raw: bytes) -> Any:

@@ -32,10 +32,6 @@ class Origin:
             if vpc is not None:
                 self.context["aws:sourcevpc"] = (vpc,)
 
-    @property
-    def through_endpoint(self) -> bool:
-        return self.vpc_endpoint is not None
-
     def __repr__(self) -> str:
         return f"Origin({self.source_ip!r}, vpc={self.vpc!r}, vpc_endpoint={self.vpc_endpoint!r}, secure={self.secure})"
 

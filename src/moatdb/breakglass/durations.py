@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
-PATTERN = r"^([0-9]+|([0-9]+h)?([0-9]+m)?([0-9]+s)?)$"  # the schema's, for the world file
 
 
 def parse(value: str | int) -> int:

@@ -30,7 +30,7 @@ from moatdb.errors import (
     UnrecognizedClientException,
 )
 
-XMLNS = STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
+STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
 IAM_XMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
 CONTENT_TYPE = b"text/xml"
 FORM = b"application/x-www-form-urlencoded"

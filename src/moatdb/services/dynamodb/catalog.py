@@ -75,6 +75,9 @@ class Table:
     sort_key: str | None
     sort_type: str | None
     policy: StoredPolicy | None = None
+    # Whether anything follows the table's items (secondary indexes, a stream): its writers then
+    # read each item before changing it (changes.py).
+    follows_changes: bool = False
 
     @classmethod
     def from_document(cls, document: bytes) -> Table:
@@ -97,6 +100,8 @@ class Table:
             sort_key=sort_key,
             sort_type=types[sort_key] if sort_key else None,
             policy=policy,
+            follows_changes=bool(description.get("GlobalSecondaryIndexes") or description.get("LocalSecondaryIndexes")
+                                 or description.get("StreamSpecification", {}).get("StreamEnabled")),
         )
 
     def to_document(self) -> bytes:
@@ -245,6 +250,14 @@ class Catalog:
     @staticmethod
     def exists_in(txn: ReadTransaction, address: Address) -> bool:
         return txn.document(DOCUMENT_KIND, _document_name(address)) is not None
+
+    @staticmethod
+    def create_in(txn: WriteTransaction, address: Address, description: dict,
+                  policy: StoredPolicy | None = None) -> Table:
+        """A new table (CreateTable, a restore): its storage ids allocated, its description saved."""
+        table = Table.from_description(txn.next_id(TABLE_COUNTER), description, policy)
+        Catalog.save_in(txn, address, table)
+        return table
 
     @staticmethod
     def save_in(txn: WriteTransaction, address: Address, table: Table) -> None:

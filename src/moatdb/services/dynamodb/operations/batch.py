@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from moatdb.errors import ValidationException
-from moatdb.services.dynamodb import capacity, values
+from moatdb.services.dynamodb import capacity, changes, values
 from moatdb.services.dynamodb.context import Request
 from moatdb.services.dynamodb.requests import Expressions
 
@@ -111,10 +111,10 @@ def batch_write_item(request: Request) -> dict:
             # key ..."): dynalite's BatchWriteItem tests, recorded against AWS.
             storage_key = table.storage_key({attribute: item[attribute] for attribute in table.key_names
                                              if attribute in item})
-            plans.append((name, table, storage_key, orjson.dumps(item), size))
+            plans.append((name, table, storage_key, item, orjson.dumps(item), size))
         else:
             storage_key = table.storage_key(key)
-            plans.append((name, table, storage_key, None, 0))
+            plans.append((name, table, storage_key, None, None, 0))
         keys_seen = seen.setdefault(name, set())
         if storage_key in keys_seen:
             raise ValidationException("Provided list of item keys contains duplicates")
@@ -123,15 +123,16 @@ def batch_write_item(request: Request) -> dict:
     capacity_mode = params.get("ReturnConsumedCapacity")
     charged: dict[str, float] = {}
     with request.store.write() as txn:
-        for name, table, (partition, sort), encoded, size in plans:
+        for name, table, (partition, sort), item, encoded, size in plans:
+            old = None
+            if capacity_mode not in (None, "NONE") or table.follows_changes:
+                stored = txn.get(table.id, partition, sort)
+                old = orjson.loads(stored) if stored is not None else None
             if capacity_mode not in (None, "NONE"):
-                old = txn.get(table.id, partition, sort)
-                old_size = values.item_size(orjson.loads(old)) if old is not None else 0
+                old_size = values.item_size(old) if old is not None else 0
                 charged[name] = charged.get(name, 0.0) + capacity.write_units(max(size, old_size))
-            if encoded is None:
-                txn.delete(table.id, partition, sort)
-            else:
-                txn.put(table.id, partition, sort, encoded)
+            if item is not None or old is not None or not table.follows_changes:
+                changes.write(txn, table, partition, sort, old, item, encoded)
     result: dict = {"UnprocessedItems": {}}
     if capacity_mode not in (None, "NONE"):
         result["ConsumedCapacity"] = [capacity.consumed(capacity_mode, name, units)

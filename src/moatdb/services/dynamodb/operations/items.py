@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 
 from moatdb.errors import ConditionalCheckFailedException, ValidationException
-from moatdb.services.dynamodb import capacity, values
+from moatdb.services.dynamodb import capacity, changes, values
 from moatdb.services.dynamodb.catalog import Table
 from moatdb.services.dynamodb.context import Request
 from moatdb.services.dynamodb.requests import Expressions, return_values
@@ -35,12 +35,13 @@ def put_item(request: Request) -> dict | bytes:
         raise ValidationException("Item size has exceeded the maximum allowed size")
     table = request.table()
     partition, sort = table.item_storage_key(item)
-    need_old = condition is not None or returning == "ALL_OLD" or capacity_mode not in (None, "NONE")
+    need_old = (condition is not None or returning == "ALL_OLD" or capacity_mode not in (None, "NONE")
+                or table.follows_changes)
     with request.store.write() as txn:
         old = _load(txn.get(table.id, partition, sort)) if need_old else None
         if condition is not None and not condition.evaluate(old):
             raise _condition_failed(params, old)
-        txn.put(table.id, partition, sort, encoded)
+        changes.write(txn, table, partition, sort, old, item, encoded)
     result: dict = {}
     if returning == "ALL_OLD" and old is not None:
         result["Attributes"] = old
@@ -113,7 +114,7 @@ def update_item(request: Request) -> dict:
             # test_update_item_non_existent and test_update_item_returnvalues_all_new, run on AWS).
             new = None
         else:
-            txn.put(table.id, partition, sort, encoded)
+            changes.write(txn, table, partition, sort, old, new, encoded)
     result: dict = {}
     attributes = _returned_attributes(returning, old, new, update)
     if attributes:
@@ -135,7 +136,7 @@ def delete_item(request: Request) -> dict | bytes:
         if condition is not None and not condition.evaluate(old):
             raise _condition_failed(params, old)
         if old is not None:
-            txn.delete(table.id, partition, sort)
+            changes.write(txn, table, partition, sort, old, None, None)
     result: dict = {}
     if returning == "ALL_OLD" and old is not None:
         result["Attributes"] = old

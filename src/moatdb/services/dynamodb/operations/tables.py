@@ -14,7 +14,7 @@ import uuid
 
 from moatdb.errors import LimitExceededException, ResourceInUseException, ValidationException
 from moatdb.services.dynamodb import resource_policies
-from moatdb.services.dynamodb.catalog import TABLE_COUNTER, Catalog, StoredPolicy, Table
+from moatdb.services.dynamodb.catalog import Catalog, StoredPolicy, Table
 from moatdb.services.dynamodb.context import Request
 
 INVALID = "One or more parameter values were invalid: "
@@ -92,8 +92,7 @@ def create_table(request: Request) -> dict:
             raise LimitExceededException(
                 f"Subscriber limit exceeded: Number of tables per account and region exceeds {MAX_TABLES}"
             )
-        table = Table.from_description(txn.next_id(TABLE_COUNTER), description, policy)
-        Catalog.save_in(txn, address, table)
+        table = Catalog.create_in(txn, address, description, policy)
     reply = _describe(table, status="CREATING", counts=(0, 0))
     if "BillingModeSummary" in reply:
         # CreateTable answers {BillingMode} alone; DescribeTable adds LastUpdateToPayPerRequestDateTime

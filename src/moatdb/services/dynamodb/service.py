@@ -14,7 +14,19 @@ from moatdb.policy.document import Policy
 from moatdb.services.dynamodb import authorization, resource_policies
 from moatdb.services.dynamodb.catalog import Address, Catalog, resolve_table
 from moatdb.services.dynamodb.context import Request
-from moatdb.services.dynamodb.operations import account, batch, items, policies, reads, tables
+from moatdb.services.dynamodb.operations import (
+    account,
+    backups,
+    batch,
+    items,
+    partiql,
+    policies,
+    reads,
+    tables,
+    tags,
+    transactions,
+    ttl,
+)
 from moatdb.services.shapes import ServiceShapes
 from moatdb.storage.base import Store
 from moatdb.storage.cache import DocumentCache
@@ -40,6 +52,12 @@ OPERATIONS: dict[str, Operation] = {
     "PutResourcePolicy": policies.put_resource_policy,
     "GetResourcePolicy": policies.get_resource_policy,
     "DeleteResourcePolicy": policies.delete_resource_policy,
+    # Each family below registers its own operations in its module.
+    **transactions.OPERATIONS,
+    **partiql.OPERATIONS,
+    **tags.OPERATIONS,
+    **backups.OPERATIONS,
+    **ttl.OPERATIONS,
 }
 
 # Checks of a request's resource that come before its authorization, as on AWS.

@@ -1,0 +1,5 @@
+"""PartiQL: ExecuteStatement, BatchExecuteStatement and ExecuteTransaction."""
+
+from __future__ import annotations
+
+OPERATIONS: dict = {}

@@ -1,0 +1,5 @@
+"""Tags: TagResource, UntagResource, ListTagsOfResource."""
+
+from __future__ import annotations
+
+OPERATIONS: dict = {}

@@ -1,0 +1,5 @@
+"""TransactWriteItems and TransactGetItems."""
+
+from __future__ import annotations
+
+OPERATIONS: dict = {}

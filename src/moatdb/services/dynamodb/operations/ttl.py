@@ -1,0 +1,5 @@
+"""Time to live: UpdateTimeToLive and DescribeTimeToLive."""
+
+from __future__ import annotations
+
+OPERATIONS: dict = {}

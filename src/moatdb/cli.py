@@ -12,6 +12,7 @@ import click
 from click.core import ParameterSource
 
 from moatdb import __version__
+from moatdb.deployment import commands as deployment
 
 if TYPE_CHECKING:
     from moatdb.auth.directory import Directory
@@ -57,9 +58,11 @@ def _door_option(ctx: click.Context, param: click.Parameter, values: tuple[str, 
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes sharing the same data and doors.")
+@click.option("--ttl-interval", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds between two passes of the time-to-live sweeper, which deletes expired items.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, doors: dict[str, tuple[str, int]], world: Path | None,
-          data_dir: Path, region: str, log_level: str, workers: int) -> None:
+          data_dir: Path, region: str, log_level: str, workers: int, ttl_interval: float) -> None:
     """Serve DynamoDB's API at every door of the world until SIGINT or SIGTERM."""
     from moatdb.server import Settings, StartError
     from moatdb.server import serve as run
@@ -71,7 +74,7 @@ def serve(ctx: click.Context, host: str, port: int, doors: dict[str, tuple[str, 
     try:
         run(Settings(host=given("host", host), port=given("port", port), data_dir=data_dir,
                      region=given("region", region), log_level=log_level, workers=workers, world=world,
-                     moved_doors=doors))
+                     moved_doors=doors, ttl_interval=ttl_interval))
     except StartError as error:
         click.echo(str(error), err=True)
         ctx.exit(error.status)
@@ -770,3 +773,9 @@ def _unseal_locally(data_dir: Path, texts: list[str], operator: str | None, reas
             # must not wait on a webhook that is down).
             procedure.alarms.flush(timeout=10)
         return issued(view(grant, region, procedure.clock()), session)
+
+
+# --- to AWS and back: export, deploy, import (docs/export-deploy-import.md) ---------------------------------
+
+for _command in deployment.COMMANDS:
+    main.add_command(_command)

@@ -127,6 +127,60 @@ class PolicyNotFoundException(AwsError):
     code = "PolicyNotFoundException"
 
 
+class TransactionCanceledException(AwsError):
+    code = "TransactionCanceledException"
+    message_field = "Message"
+
+    def __init__(self, reasons: list[dict]):
+        # "Transaction cancelled, please refer cancellation reasons for specific reasons [None,
+        # ConditionalCheckFailed]" (moto's and the dynamodb-conformance suite's tests, run on AWS).
+        codes = ", ".join(reason["Code"] for reason in reasons)
+        super().__init__(f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+                         extra={"CancellationReasons": reasons})
+
+
+class IdempotentParameterMismatchException(AwsError):
+    code = "IdempotentParameterMismatchException"
+    message_field = "Message"
+
+
+class DuplicateItemException(AwsError):
+    """A PartiQL INSERT of a key that exists (API Reference, ExecuteStatement, Errors)."""
+
+    code = "DuplicateItemException"
+
+
+class BackupNotFoundException(AwsError):
+    code = "BackupNotFoundException"
+
+
+class TableNotFoundException(AwsError):
+    code = "TableNotFoundException"
+
+
+class TableAlreadyExistsException(AwsError):
+    code = "TableAlreadyExistsException"
+
+
+class PointInTimeRecoveryUnavailableException(AwsError):
+    code = "PointInTimeRecoveryUnavailableException"
+
+
+class InvalidRestoreTimeException(AwsError):
+    code = "InvalidRestoreTimeException"
+
+
+# DynamoDB Streams' (its own JSON 1.0 service, same namespace on the wire).
+
+
+class ExpiredIteratorException(AwsError):
+    code = "ExpiredIteratorException"
+
+
+class TrimmedDataAccessException(AwsError):
+    code = "TrimmedDataAccessException"
+
+
 class InternalServerError(AwsError):
     code = "InternalServerError"
     status = 500

@@ -36,6 +36,8 @@ from moatdb.breakglass.service import BreakGlass
 from moatdb.gateway.app import Gateway
 from moatdb.gateway.doors import DoorError, Doors, bind, plan
 from moatdb.gateway.http import HttpProtocol
+from moatdb.services.dynamodb.expiry import DEFAULT_INTERVAL as DEFAULT_TTL_INTERVAL
+from moatdb.services.dynamodb.expiry import Sweeper
 from moatdb.services.dynamodb.service import DynamoDB
 from moatdb.services.iam.service import IAM
 from moatdb.services.organizations.service import Organizations
@@ -70,6 +72,7 @@ class Settings:
     workers: int = 1
     world: Path | None = None  # applied to a data directory that holds no world yet
     moved_doors: dict[str, tuple[str, int]] = field(default_factory=dict)  # --door NAME=HOST:PORT
+    ttl_interval: float = DEFAULT_TTL_INTERVAL  # seconds between the time-to-live sweeper's passes
 
 
 class StartError(Exception):
@@ -92,9 +95,11 @@ def create_app() -> Gateway:
     doors = Doors(authorizer.network, json.loads(os.environ.get("MOATDB_DOORS", "[]")))  # [name, host, port]
     breakglass = BreakGlass(store, directory, authorizer, region=region, data_dir=data_dir)
     audit = Trail.open(data_dir, directory, region=region, organization=authorizer.organization)
+    expiry = Sweeper(store, interval=float(os.environ.get("MOATDB_TTL_INTERVAL", DEFAULT_TTL_INTERVAL)))
     return Gateway(DynamoDB(store, authorizer), STS(directory, authorizer, breakglass.guard),
                    Authenticator(directory, region=region), store, iam=IAM(directory, authorizer),
-                   organizations=Organizations(authorizer), doors=doors, audit=audit, breakglass=breakglass)
+                   organizations=Organizations(authorizer), doors=doors, audit=audit, breakglass=breakglass,
+                   expiry=expiry)
 
 
 def open_directory(data_dir: Path) -> Directory:
@@ -153,6 +158,7 @@ def serve(settings: Settings) -> None:
     os.environ.update({
         "MOATDB_DATA_DIR": str(settings.data_dir), "MOATDB_REGION": region, "MOATDB_DOORS": json.dumps(listening),
         "MOATDB_WORKERS": str(settings.workers), "MOATDB_SUPERVISOR": str(os.getpid()),
+        "MOATDB_TTL_INTERVAL": str(settings.ttl_interval),
     })
     run = _runner(settings, sockets)
     # Listening only now: a client that can connect finds the profiles written, and a stop signal

@@ -23,7 +23,8 @@ from moatdb.policy.decision import Decision
 from moatdb.policy.document import Policy, parse_policy
 from moatdb.policy.request import Request
 from moatdb.services.dynamodb import resource_policies
-from moatdb.services.dynamodb.catalog import Catalog
+from moatdb.services.dynamodb.catalog import Catalog, Table
+from moatdb.services.dynamodb.operations import tags
 
 SESSION_NAME = "simulated"
 _TABLE = re.compile(r"arn:aws:dynamodb:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):table/(?P<name>[a-zA-Z0-9_.-]+)"
@@ -63,20 +64,23 @@ def simulate(directory: Directory, simulation: Simulation, *, region: str) -> tu
     if simulation.endpoint_policy is not None:
         given["endpoint"] = _compiled(simulation.endpoint_policy, "endpoint", "VPC endpoint policy")
     resource_policy = _compiled(simulation.resource_policy, "resource", "resource-based policy")
-    if simulation.resource_policy is None:
-        resource_policy = _table_policy(directory, simulation.resource)
+    table = _stored_table(directory, simulation.resource)
+    if table is not None:
+        # The table's tags are its aws:ResourceTag/* keys, as on the server, unless the asker gives them.
+        context = {**tags.resource_tags(table), **context}
+        if simulation.resource_policy is None:
+            resource_policy = resource_policies.compiled(table.policy, table.arn)
     return Authorizer(directory, region=region).decide(
         caller, simulation.action, simulation.resource, resource_account, context,
         resource_policy=resource_policy, explain=True, **given)
 
 
-def _table_policy(directory: Directory, resource: str) -> Policy | None:
-    """The stored resource policy of the DynamoDB table (or index) ``resource`` names, if any."""
+def _stored_table(directory: Directory, resource: str) -> Table | None:
+    """The DynamoDB table ``resource`` names (the table, or one of its indexes), if it exists."""
     match = _TABLE.fullmatch(resource)
     if match is None:
         return None
-    table = Catalog(directory.store).find((match["account"], match["region"], match["name"]))
-    return None if table is None else resource_policies.compiled(table)
+    return Catalog(directory.store).find((match["account"], match["region"], match["name"]))
 
 
 def _identity(directory: Directory, arn: str) -> Identity:

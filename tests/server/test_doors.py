@@ -444,6 +444,41 @@ def test_serve_world_applies_the_world_to_a_new_data_directory_and_serves_its_do
     assert f"{world_file} was not re-applied: the data directory holds the world of {world_file}" in logged
 
 
+TABLES = """\
+    tables:
+      - name: Orders
+        attributes: {customer: S, created: N, status: S}
+        key: [customer, created]
+        global_indexes:
+          - name: by-status
+            key: [status, created]
+            projection: KEYS_ONLY
+        ttl: expires_at
+        stream: NEW_AND_OLD_IMAGES
+        deletion_protection: true
+        tags: {env: prod}
+"""
+
+
+def test_a_world_table_is_created_as_create_table_would_make_it(tmp_path, world_file, started):
+    # docs/world.md, "tables": the table a world declares exists in the new data directory, made by
+    # DynamoDB's own CreateTable and UpdateTimeToLive, as moatdb deploy makes it on AWS.
+    world_file.write_text(WORLD.replace("    vpcs:\n", TABLES + "    vpcs:\n"))
+    data_dir, public, inside = tmp_path / "data", free_port(), free_port()
+    started(data_dir, "--world", str(world_file), "--port", str(public), "--door", f"inside=127.0.0.1:{inside}",
+            ports=(public, inside))
+    ddb = client_for(f"http://127.0.0.1:{public}", credentials=profile_credentials(data_dir), region="eu-west-1")
+
+    table = ddb.describe_table(TableName="Orders")["Table"]
+    assert [k["AttributeName"] for k in table["KeySchema"]] == ["customer", "created"]
+    assert table["GlobalSecondaryIndexes"][0]["IndexName"] == "by-status"
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert table["DeletionProtectionEnabled"] is True
+    assert ddb.describe_time_to_live(TableName="Orders")["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+    assert ddb.list_tags_of_resource(ResourceArn=table["TableArn"])["Tags"] == [{"Key": "env", "Value": "prod"}]
+
+
 def test_serve_refuses_a_bad_world_file_with_its_line_and_reason(tmp_path, world_file):
     world_file.write_text(WORLD.replace("listen: 127.0.0.1:8001", "listen: somewhere"))
     result = serve("--data-dir", str(tmp_path / "data"), "--world", str(world_file))

@@ -204,7 +204,7 @@ def test_a_resource_arn_naming_no_table_or_stream_of_the_callers_own_is_refused(
 
 
 def test_a_stream_arn_names_no_stream_of_a_table_without_streams(ddb, music):
-    # [quirks DDB-TABLE-212]: a stream label the table does not have is not found (moatdb has no streams).
+    # [quirks DDB-TABLE-212]: a stream label the table does not have is not found.
     arn = arn_of(music) + "/stream/2024-01-01T00:00:00.000"
     assert error(ddb.get_resource_policy, ResourceArn=arn) == (
         "ResourceNotFoundException",
@@ -455,7 +455,7 @@ def test_a_table_policy_naming_only_the_account_grants_nothing_by_itself(server,
 def test_the_table_policy_governs_the_tables_indexes(server, ddb, music):
     # [put]: "You can control index permissions using the base table's policy"; [authorization]: the
     # table's policy "also includes the index associated with the table". A Query on an index passes
-    # authorization (and then meets moatdb's missing secondary indexes) exactly when the table policy lets it.
+    # authorization (and then meets the table's lack of that index) exactly when the table policy lets it.
     index = arn_of(music) + "/index/byYear"
     reader = new_user(server)
     ddb.put_resource_policy(ResourceArn=arn_of(music), Policy=policy(
@@ -466,7 +466,7 @@ def test_the_table_policy_governs_the_tables_indexes(server, ddb, music):
              "ExpressionAttributeValues": {":p": S("artist")}}
 
     assert error(ddb_for(server, reader).query, **query) == (
-        "ValidationException", INVALID + "Secondary indexes are not supported by this moatdb version", 400)
+        "ValidationException", "The table does not have the specified index: byYear", 400)
     assert error(ddb.query, **query) == denied(TESTER_ARN, "dynamodb:Query", index, EXPLICIT_DENY)
     assert ddb.query(TableName=music, KeyConditionExpression="pk = :p",
                      ExpressionAttributeValues={":p": S("artist")})["Count"] == 1

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import client_for
-from tests.helpers import ACCOUNT, REGION, allow, new_role, new_user, policy, trusting
+from tests.helpers import ACCOUNT, REGION, allow, create_table, new_role, new_user, policy, trusting
 
 MOATDB = str(Path(sys.executable).parent / "moatdb")
 TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/Orders"
@@ -131,6 +131,26 @@ def test_simulate_agrees_with_the_server(server):
 
     assert offline.returncode == 0
     assert "TableNames" in online
+
+
+def test_a_stored_tables_tags_are_its_resource_tags_as_on_the_server(server, ddb):
+    # IAM User Guide, "Controlling access to AWS resources using tags": aws:ResourceTag/<key> is the tag
+    # the resource carries, so simulate reads the table's tags where the server does.
+    name = create_table(ddb, sort=None)
+    ddb.tag_resource(ResourceArn=f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
+                     Tags=[{"Key": "env", "Value": "prod"}])
+    arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+    user = new_user(server, policy(allow("dynamodb:GetItem", Condition={
+        "StringEquals": {"aws:ResourceTag/env": "prod"}})))
+
+    offline = simulate(server, "--principal", user.arn, "--action", "dynamodb:GetItem", "--resource", arn)
+    online = client_for(server.endpoint, credentials=user.credentials).get_item(
+        TableName=name, Key={"pk": {"S": "x"}})
+
+    assert offline.returncode == 0, offline.stdout
+    assert "Item" not in online
+    ddb.untag_resource(ResourceArn=arn, TagKeys=["env"])
+    assert simulate(server, "--principal", user.arn, "--action", "dynamodb:GetItem", "--resource", arn).returncode == 1
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -406,8 +406,8 @@ def test_a_key_schema_is_read_from_a_table_description_with_its_indexes():
 
 
 def test_an_operation_without_a_rule_is_refused_rather_than_run_unauthorized():
-    with pytest.raises(ValueError, match="ExecuteStatement"):
-        authorize("ExecuteStatement", {"Statement": "SELECT * FROM Music"})
+    with pytest.raises(ValueError, match="NoSuchOperation"):
+        authorize("NoSuchOperation", {"TableName": "Music"})
 
 
 # Parameters that passed the model but are wrong in every other way: never an exception.

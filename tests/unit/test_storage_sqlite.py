@@ -513,3 +513,26 @@ def test_a_read_sees_a_write_another_worker_committed_just_before(store, other):
         assert reader.get(1, b"k", b"") == (str(round_ - 1).encode() if round_ else None)
         put_all(other, [(b"k", b"", str(round_).encode())])
         assert reader.get(1, b"k", b"") == str(round_).encode()
+
+
+def test_a_snapshot_reads_one_moment_while_another_worker_commits(store, other):
+    # TransactGetItems: every read of a snapshot sees the data as of one moment, however many
+    # commits other workers make during it; the next snapshot sees them all.
+    put_all(store, [(b"a", b"", b"1"), (b"b", b"", b"1")])
+    with store.snapshot() as snapshot:
+        assert snapshot.get(1, b"a", b"") == b"1"
+        put_all(other, [(b"a", b"", b"2"), (b"b", b"", b"2")])
+        assert store.read().get(1, b"b", b"") == b"2"  # outside the snapshot: the latest
+        assert snapshot.get(1, b"b", b"") == b"1"
+        assert [value for _, value in snapshot.query(1, b"a")] == [b"1"]
+    with store.snapshot() as snapshot:
+        assert (snapshot.get(1, b"a", b""), snapshot.get(1, b"b", b"")) == (b"2", b"2")
+
+
+def test_a_snapshot_does_not_hold_up_writers(store, other):
+    with store.snapshot() as snapshot:
+        assert snapshot.get(1, b"k", b"") is None
+        put_all(other, [(b"k", b"", b"v")])  # would wait for the busy timeout if it blocked
+        put_all(store, [(b"k", b"", b"w")])
+        assert snapshot.get(1, b"k", b"") is None
+    assert store.read().get(1, b"k", b"") == b"w"

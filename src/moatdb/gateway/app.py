@@ -43,7 +43,9 @@ from moatdb.errors import (
 from moatdb.gateway import query_protocol
 from moatdb.gateway.doors import Doors
 from moatdb.gateway.request_id import new_request_id
+from moatdb.services.dynamodb.expiry import Sweeper
 from moatdb.services.dynamodb.service import DynamoDB
+from moatdb.services.dynamodbstreams.service import DynamoDBStreams
 from moatdb.services.iam.service import IAM
 from moatdb.services.organizations.service import Organizations
 from moatdb.services.sts.service import STS
@@ -54,6 +56,8 @@ log = logging.getLogger("moatdb.gateway")
 JSON_10 = b"application/x-amz-json-1.0"
 JSON_CONTENT_TYPES = (JSON_10, b"application/json")
 TARGET_PREFIX = b"DynamoDB_20120810."
+# DynamoDB Streams shares DynamoDB's door, protocol and signing name, told apart by its target prefix.
+STREAMS_PREFIX = b"DynamoDBStreams_20120810."
 # Organizations speaks JSON 1.1 on the same door, told apart by its target prefix.
 JSON_11 = b"application/x-amz-json-1.1"
 ORGANIZATIONS_PREFIX = b"AWSOrganizationsV20161128."
@@ -72,8 +76,9 @@ _PREFLIGHT_MAX_AGE = (b"access-control-max-age", b"172800")
 class Gateway:
     def __init__(self, dynamodb: DynamoDB, sts: STS, authenticator: Authenticator, store: Store,
                  iam: IAM | None = None, organizations: Organizations | None = None, *, doors: Doors,
-                 audit: Trail, breakglass: BreakGlass | None = None):
+                 audit: Trail, breakglass: BreakGlass | None = None, expiry: Sweeper | None = None):
         self.dynamodb = dynamodb
+        self.streams = DynamoDBStreams(dynamodb)
         self.sts = sts
         self.iam = iam
         self.organizations = organizations
@@ -82,6 +87,7 @@ class Gateway:
         self.doors = doors  # which door each request came through, and so its network origin
         self.audit = audit  # a record of every API request answered (docs/audit.md)
         self.breakglass = breakglass
+        self.expiry = expiry  # the time-to-live sweeper, which deletes expired items
         self._health = f"healthy: dynamodb.{authenticator.region}.amazonaws.com ".encode()
 
     async def __call__(self, scope, receive, send):
@@ -96,6 +102,8 @@ class Gateway:
         self.audit.start(asyncio.get_running_loop())
         if self.breakglass is not None:
             self.breakglass.start(asyncio.get_running_loop())
+        if self.expiry is not None:
+            self.expiry.start(asyncio.get_running_loop())
 
     async def _http(self, scope, receive, send):
         target = content_type = origin = None
@@ -317,16 +325,20 @@ class Gateway:
                 params = orjson.loads(body) if body else None
             except orjson.JSONDecodeError:
                 raise SerializationException() from None
-            if target is None or not target.startswith(TARGET_PREFIX):
+            if target is not None and target.startswith(TARGET_PREFIX):
+                service, prefix = self.dynamodb, TARGET_PREFIX
+            elif target is not None and target.startswith(STREAMS_PREFIX):
+                service, prefix = self.streams, STREAMS_PREFIX
+            else:
                 raise UnknownOperationException()
-            operation = call.operation = target[len(TARGET_PREFIX):].decode("latin-1")
+            operation = call.operation = target[len(prefix):].decode("latin-1")
             call.params = params
-            if not self.dynamodb.has_operation(operation):
+            if not service.has_operation(operation):
                 raise UnknownOperationException()
             caller = call.caller = self._authenticate("dynamodb", scope, body)
             if params is None:
                 raise SerializationException()
-            result = call.result = self.dynamodb.handle(operation, params, caller)
+            result = call.result = service.handle(operation, params, caller)
             return 200, result if type(result) is bytes else orjson.dumps(result)
         except AwsError as error:
             if error.status >= 500:

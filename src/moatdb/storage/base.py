@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterator
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 Row = tuple[bytes, bytes, bytes]  # (partition, sort, value)
@@ -85,6 +86,11 @@ class Store(Protocol):
 
     def write(self) -> WriteTransaction:
         """A context manager: commits when the block ends normally, rolls back on an exception."""
+
+    def snapshot(self) -> AbstractContextManager[ReadTransaction]:
+        """A context manager: every read inside the block sees the committed data as of one moment
+        (where ``read()`` gives each call its own view), without taking the write lock. For a read of
+        several items that must be consistent with each other (TransactGetItems)."""
 
     def generation(self) -> int:
         """A number that changes whenever any document changes, in this process or another (a

@@ -263,6 +263,41 @@ class _Reader(_Reads):
             conn.close()
 
 
+class _Snapshot(_Reads):
+    """Reads on one snapshot (``SqliteStore.snapshot``): a read transaction, held for the block, on a
+    connection borrowed from the reader's pool. In WAL mode the snapshot is taken by the first read
+    after BEGIN, and every later read of the transaction sees that same snapshot; writers go on."""
+
+    def __init__(self, reader: _Reader) -> None:
+        super().__init__(None)  # type: ignore[arg-type]  # the connection is borrowed on entry
+        self._reader = reader
+        self._cursors: list[sqlite3.Cursor] = []
+
+    def _rows(self, sql: str, params: tuple) -> Iterator:
+        cursor = self._conn.execute(sql, params)
+        self._cursors.append(cursor)
+        return cursor
+
+    def __enter__(self) -> _Snapshot:
+        reader = self._reader
+        if reader._idle:
+            self._conn = reader._idle.pop()
+        else:
+            self._conn = reader._connect()
+            reader._pool.append(self._conn)
+        self._conn.execute("BEGIN")
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for cursor in self._cursors:
+            cursor.close()
+        if self._conn.in_transaction:
+            self._conn.execute("COMMIT")  # a read transaction: this only ends the snapshot
+        self._reader._idle.append(self._conn)
+
+
 class _Write(_Reads):
     """One write transaction on the writer connection; reads inside it see its own writes."""
 
@@ -411,6 +446,9 @@ class SqliteStore:
 
     def write(self) -> _Write:
         return _Write(self)
+
+    def snapshot(self) -> _Snapshot:
+        return _Snapshot(self._read)
 
     def generation(self) -> int:
         now = time.monotonic()

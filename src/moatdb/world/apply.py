@@ -23,7 +23,7 @@ from moatdb.breakglass import durations
 from moatdb.breakglass import settings as break_glass
 from moatdb.errors import AwsError
 from moatdb.storage.base import Store
-from moatdb.world import model
+from moatdb.world import model, tables
 from moatdb.world.errors import WorldError
 
 META = "world/meta"
@@ -58,6 +58,9 @@ def apply(world: model.World, store: Store) -> list[str]:
             log += _organization(Organization(store), world.organization, {a.id: a.name for a in world.accounts})
         Network(store).set(world.network)
         log += _network(world.network)
+        # After IAM: a table's resource policy may name the world's principals.
+        for account in world.accounts:
+            log += [f"table {tables.create(directory, world.region, account.id, table)}" for table in account.tables]
         if world.break_glass is not None:
             break_glass.save(store, world.break_glass)
             log += _break_glass(world.break_glass)

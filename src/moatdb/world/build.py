@@ -70,7 +70,7 @@ class _Builder:
         organization = self.organization()
         network = self.network()
         return model.World(source, digest, self.data["region"], accounts, network, organization,
-                           self.break_glass(accounts))
+                           self.break_glass(accounts), self.route_tables())
 
     # --- policy documents ---------------------------------------------------------------------
 
@@ -121,7 +121,12 @@ class _Builder:
         roles = tuple(self.role((*path, "roles", index), role, attachable)
                       for index, role in enumerate(spec.get("roles", [])))
         self.unique_names((*path, "roles"), spec.get("roles", []), "role")
-        return model.Account(account_id, spec["name"], policies, groups, users, roles)
+        tables = tuple(self.table((*path, "tables", index), table)
+                       for index, table in enumerate(spec.get("tables", [])))
+        names: dict[str, Path] = {}
+        for index, table in enumerate(tables):
+            self.once(names, table.name, (*path, "tables", index, "name"), "table")
+        return model.Account(account_id, spec["name"], policies, groups, users, roles, tables)
 
     def unique_names(self, path: Path, entries: list[dict], noun: str) -> None:
         # IAM keeps names unique within an account regardless of case (IAM User Guide, "IAM identifiers").
@@ -196,6 +201,55 @@ class _Builder:
             None if boundary is None else attachable((*path, "boundary"), boundary),
             dict(spec.get("tags", {})))
 
+    # --- tables -------------------------------------------------------------------------------
+
+    def table(self, path: Path, spec: dict) -> model.Table:
+        """A table, refused here where CreateTable would refuse it (the wording is moatdb's)."""
+        attributes = dict(spec["attributes"])
+        key = tuple(spec["key"])
+        used = set(key)
+        self.key((*path, "key"), key, attributes)
+        indexes: dict[str, Path] = {}
+        built: dict[str, list[model.Index]] = {"global_indexes": [], "local_indexes": []}
+        for side, found in built.items():
+            for index, spec_index in enumerate(spec.get(side, [])):
+                where = (*path, side, index)
+                self.once(indexes, spec_index["name"], (*where, "name"), "index")
+                index_key = tuple(spec_index["key"])
+                self.key((*where, "key"), index_key, attributes)
+                used |= set(index_key)
+                if side == "local_indexes" and (len(index_key) != 2 or len(key) != 2 or index_key[0] != key[0]):
+                    self.refuse((*where, "key"), "a local index has the table's partition key and a sort key, "
+                                                 "on a table that has a sort key")
+                projection = spec_index.get("projection", "ALL")
+                found.append(model.Index(spec_index["name"], index_key,
+                                         "INCLUDE" if isinstance(projection, list) else projection,
+                                         tuple(projection) if isinstance(projection, list) else ()))
+        for name in attributes:
+            if name not in used:
+                self.refuse((*path, "attributes", name), f"attribute {name!r} is in no key of the table or its "
+                                                         "indexes: DynamoDB defines key attributes only")
+        billing = spec.get("billing_mode", "PAY_PER_REQUEST")
+        capacity = spec.get("capacity")
+        if (billing == "PROVISIONED") != (capacity is not None):
+            self.refuse((*path, "capacity") if capacity is not None else path,
+                        "a PROVISIONED table needs capacity, and a PAY_PER_REQUEST one takes none")
+        policy = spec.get("policy")
+        if policy is not None:
+            policy = self.document((*path, "policy"), policy, "resource", "table policy")
+        return model.Table(
+            spec["name"], attributes, key, billing,
+            None if capacity is None else (capacity["read"], capacity["write"]),
+            tuple(built["global_indexes"]), tuple(built["local_indexes"]), spec.get("ttl"), spec.get("stream"),
+            spec.get("deletion_protection", False), policy, dict(spec.get("tags", {})))
+
+    def key(self, path: Path, key: tuple[str, ...], attributes: dict[str, str]) -> None:
+        for index, name in enumerate(key):
+            if name not in attributes:
+                self.refuse((*path, index), f"key attribute {name!r} is not in the table's attributes")
+        if len(set(key)) != len(key):
+            self.refuse(path, "the partition and sort keys are one attribute")
+
     # --- the organization ---------------------------------------------------------------------
 
     def organization(self) -> model.Organization | None:
@@ -268,6 +322,11 @@ class _Builder:
                 self.once(proxies, network, ("trusted_proxies", index), "trusted proxy range")
         return NetworkConfig(tuple(vpcs), tuple(endpoints), doors, tuple(routes),
                              tuple(self.data.get("trusted_proxies", [])))
+
+    def route_tables(self) -> dict[str, tuple[str, ...]]:
+        return {endpoint["id"]: tuple(endpoint["route_tables"])
+                for spec in self.data["accounts"].values() for vpc in spec.get("vpcs", [])
+                for endpoint in vpc.get("endpoints", []) if endpoint.get("route_tables")}
 
     def doors(self) -> tuple[Door, ...]:
         doors: list[Door] = []

@@ -63,6 +63,34 @@ class Role:
 
 
 @dataclass(frozen=True)
+class Index:
+    """A secondary index: its key (partition attribute, then sort attribute if any) and projection."""
+
+    name: str
+    key: tuple[str, ...]
+    projection: str = "ALL"  # ALL, KEYS_ONLY or INCLUDE
+    non_key_attributes: tuple[str, ...] = ()  # INCLUDE's attributes
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB table as CreateTable takes it (world/tables.py): created locally, exported, deployed."""
+
+    name: str
+    attributes: dict[str, str]  # attribute name -> S, N or B
+    key: tuple[str, ...]  # partition attribute, then sort attribute if any
+    billing_mode: str = "PAY_PER_REQUEST"
+    capacity: tuple[int, int] | None = None  # (read, write) units, PROVISIONED only
+    global_indexes: tuple[Index, ...] = ()
+    local_indexes: tuple[Index, ...] = ()
+    ttl: str | None = None  # the time-to-live attribute
+    stream: str | None = None  # the stream's view type
+    deletion_protection: bool = False
+    policy: str | None = None  # the resource-based policy
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Account:
     id: str
     name: str
@@ -70,6 +98,7 @@ class Account:
     groups: tuple[Group, ...] = ()
     users: tuple[User, ...] = ()
     roles: tuple[Role, ...] = ()
+    tables: tuple[Table, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +150,8 @@ class World:
     network: NetworkConfig
     organization: Organization | None = None
     break_glass: BreakGlass | None = None  # None: no role is a break-glass role
+    # The route tables of each gateway endpoint (by endpoint id), for export and deploy only.
+    route_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def management_account(self) -> str | None:

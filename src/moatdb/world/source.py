@@ -40,6 +40,12 @@ for _tag, _pattern, _first in (
     _Loader.add_implicit_resolver(_tag, re.compile(f"^(?:{_pattern})$"), list(_first))
 
 
+def reads_as_text(value: str) -> bool:
+    """Whether ``value`` written plain (unquoted) reads back as this text under the world file's
+    YAML 1.2 rules: ``082191543673`` does not (a number), ``2012-10-17`` does."""
+    return _Loader.resolve(_Loader, yaml.ScalarNode, value, (True, False)) == _STR
+
+
 class Refused(Exception):
     """A problem at a path of the data (or at a line, for YAML that is not data at all)."""
 

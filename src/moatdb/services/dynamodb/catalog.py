@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 
 from moatdb.errors import ResourceNotFoundException, ValidationException
 from moatdb.services.dynamodb import keys, values
+from moatdb.services.dynamodb.index_schema import SecondaryIndex, index_descriptions, indexes_of
 from moatdb.storage.base import ReadTransaction, Store, WriteTransaction
 from moatdb.storage.cache import DocumentCache
 
@@ -65,6 +66,18 @@ class StoredPolicy:
     revision_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """A table's point-in-time recovery (history.py): the storage id its change history lives under,
+    kept for the table's life once allocated, whether recovery is enabled, since when, and for how
+    many days back a restore may go."""
+
+    history: int
+    enabled: bool
+    since: float
+    days: int
+
+
 @dataclass(slots=True)
 class Table:
     id: int
@@ -75,16 +88,39 @@ class Table:
     sort_key: str | None
     sort_type: str | None
     policy: StoredPolicy | None = None
-    # Whether anything follows the table's items (secondary indexes, a stream): its writers then
-    # read each item before changing it (changes.py).
+    # Whether anything follows the table's items (secondary indexes, a stream, a point-in-time history):
+    # its writers then read each item before changing it (changes.py).
     follows_changes: bool = False
+    # The table's tags (TagResource), key -> value; not part of its description, as on DynamoDB.
+    tags: dict[str, str] = field(default_factory=dict)
+    # The attribute time to live reads, when it is enabled (UpdateTimeToLive).
+    time_to_live: str | None = None
+    # Where Contributor Insights is enabled: "" (the table) or an index name -> its mode.
+    contributor_insights: dict[str, str] = field(default_factory=dict)
+    # Point-in-time recovery (UpdateContinuousBackups); None until it is first enabled.
+    recovery: Recovery | None = None
+    # Its secondary indexes (index_schema.py), with the storage ids of their entries.
+    indexes: tuple[SecondaryIndex, ...] = ()
+    # The table's streams, oldest first, the enabled one last (streams.py).
+    streams: list[dict] = field(default_factory=list)
 
     @classmethod
     def from_document(cls, document: bytes) -> Table:
         stored = orjson.loads(document)
         policy = stored.get("policy")
-        return cls.from_description(stored["id"], stored["description"],
-                                    StoredPolicy(**policy) if policy is not None else None)
+        table = cls.from_description(stored["id"], stored["description"],
+                                     StoredPolicy(**policy) if policy is not None else None)
+        table.tags = stored.get("tags", {})
+        table.indexes = indexes_of(stored["description"], stored.get("indexes", {}))
+        table.time_to_live = stored.get("time_to_live")
+        table.contributor_insights = stored.get("contributor_insights", {})
+        table.streams = stored.get("streams", [])
+        recovery = stored.get("recovery")
+        if recovery is not None:
+            table.recovery = Recovery(**recovery)
+            # The history records each item as it was before a change: writers must read it first.
+            table.follows_changes = table.follows_changes or table.recovery.enabled
+        return table
 
     @classmethod
     def from_description(cls, id: int, description: dict, policy: StoredPolicy | None = None) -> Table:
@@ -108,6 +144,19 @@ class Table:
         stored: dict = {"id": self.id, "description": self.description}
         if self.policy is not None:
             stored["policy"] = {"document": self.policy.document, "revision_id": self.policy.revision_id}
+        if self.tags:
+            stored["tags"] = self.tags
+        if self.streams:
+            stored["streams"] = self.streams
+        if self.time_to_live is not None:
+            stored["time_to_live"] = self.time_to_live
+        if self.contributor_insights:
+            stored["contributor_insights"] = self.contributor_insights
+        if self.indexes:
+            stored["indexes"] = {index.name: index.id for index in self.indexes}
+        if self.recovery is not None:
+            stored["recovery"] = {"history": self.recovery.history, "enabled": self.recovery.enabled,
+                                  "since": self.recovery.since, "days": self.recovery.days}
         return orjson.dumps(stored)
 
     @property
@@ -256,6 +305,9 @@ class Catalog:
                   policy: StoredPolicy | None = None) -> Table:
         """A new table (CreateTable, a restore): its storage ids allocated, its description saved."""
         table = Table.from_description(txn.next_id(TABLE_COUNTER), description, policy)
+        # Each secondary index's entries live under a storage id of their own.
+        table.indexes = indexes_of(description, {
+            index["IndexName"]: txn.next_id(TABLE_COUNTER) for _, index in index_descriptions(description)})
         Catalog.save_in(txn, address, table)
         return table
 
@@ -267,6 +319,10 @@ class Catalog:
     def delete_in(txn: WriteTransaction, address: Address, table: Table) -> None:
         txn.delete_document(DOCUMENT_KIND, _document_name(address))
         txn.drop_table(table.id)
+        for index in table.indexes:
+            txn.drop_table(index.id)
+        if table.recovery is not None:
+            txn.drop_table(table.recovery.history)
 
 
 def _document_name(address: Address) -> str:

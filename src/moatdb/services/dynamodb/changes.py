@@ -8,6 +8,9 @@ other table ``old`` may be None when the caller did not need it.
 
 from __future__ import annotations
 
+import time
+
+from moatdb.services.dynamodb import history, indexes, streams
 from moatdb.services.dynamodb.catalog import Table
 from moatdb.storage.base import WriteTransaction
 
@@ -17,7 +20,15 @@ def write(txn: WriteTransaction, table: Table, partition: bytes, sort: bytes, ol
     """Replace the item stored under ``(partition, sort)``, which was ``old``, with ``new`` (whose wire
     JSON is ``encoded``), or delete it when ``new`` is None. ``by_service``: the change is DynamoDB's
     own, not a caller's (a time-to-live deletion), and its stream record says so."""
+    if table.indexes:
+        # An item whose index keys do not fit is refused before anything of it is written.
+        indexes.check(table, new)
+        indexes.follow(txn, table, partition, sort, old, new, encoded)
     if new is None:
         txn.delete(table.id, partition, sort)
     else:
         txn.put(table.id, partition, sort, encoded)  # type: ignore[arg-type]
+    if table.recovery is not None and table.recovery.enabled:
+        history.record(txn, table.recovery, partition, sort, old)
+    if table.streams:
+        streams.record(txn, table, old, new, by_service, time.time())

@@ -23,7 +23,7 @@ from moatdb.auth.directory import Directory
 from moatdb.errors import ValidationException
 from moatdb.policy.document import TABLE_POLICY_SIZE, Policy, parse_policy
 from moatdb.policy.errors import MalformedPolicy
-from moatdb.services.dynamodb.catalog import StoredPolicy, Table
+from moatdb.services.dynamodb.catalog import StoredPolicy
 
 INVALID = "One or more parameter values were invalid: "
 INVALID_DOCUMENT = INVALID + "Invalid policy document: "
@@ -89,14 +89,14 @@ _BROKEN = ('{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*
            '"Resource":"*"}]}')
 
 
-def compiled(table: Table) -> Policy | None:
-    """The table's policy as authorization applies it, None for a table without one."""
-    if table.policy is None:
+def compiled(stored: StoredPolicy | None, arn: str) -> Policy | None:
+    """The policy a table or stream (``arn``) keeps, as authorization applies it; None for none."""
+    if stored is None:
         return None
     try:
-        return parse_policy(table.policy.document, "resource", id=table.arn, max_size=1 << 30)
+        return parse_policy(stored.document, "resource", id=arn, max_size=1 << 30)
     except MalformedPolicy:
-        return parse_policy(_BROKEN, "resource", id=table.arn)
+        return parse_policy(_BROKEN, "resource", id=arn)
 
 
 def shown(stored: StoredPolicy) -> str:

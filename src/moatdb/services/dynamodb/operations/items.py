@@ -11,10 +11,11 @@ from __future__ import annotations
 import orjson
 
 from moatdb.errors import ConditionalCheckFailedException, ValidationException
-from moatdb.services.dynamodb import capacity, changes, values
+from moatdb.services.dynamodb import capacity, changes, indexes, values
 from moatdb.services.dynamodb.catalog import Table
 from moatdb.services.dynamodb.context import Request
 from moatdb.services.dynamodb.requests import Expressions, return_values
+from moatdb.storage.base import WriteTransaction
 
 CONDITION_FAILED = "The conditional request failed"
 
@@ -35,13 +36,13 @@ def put_item(request: Request) -> dict | bytes:
         raise ValidationException("Item size has exceeded the maximum allowed size")
     table = request.table()
     partition, sort = table.item_storage_key(item)
+    if table.indexes:
+        # Index keys are part of the item's validation, refused before any condition is evaluated.
+        indexes.check(table, item)
     need_old = (condition is not None or returning == "ALL_OLD" or capacity_mode not in (None, "NONE")
                 or table.follows_changes)
     with request.store.write() as txn:
-        old = _load(txn.get(table.id, partition, sort)) if need_old else None
-        if condition is not None and not condition.evaluate(old):
-            raise _condition_failed(params, old)
-        changes.write(txn, table, partition, sort, old, item, encoded)
+        old = apply_put(txn, table, partition, sort, item, encoded, condition, params, need_old=need_old)
     result: dict = {}
     if returning == "ALL_OLD" and old is not None:
         result["Attributes"] = old
@@ -51,7 +52,7 @@ def put_item(request: Request) -> dict | bytes:
 
 def get_item(request: Request) -> dict | bytes:
     params = request.params
-    if "ProjectionExpression" in params or "ExpressionAttributeNames" in params:
+    if any(name in params for name in ("ProjectionExpression", "ExpressionAttributeNames", "AttributesToGet")):
         expressions = Expressions(params, ("ProjectionExpression",))
         projection = expressions.projection()
         expressions.done()
@@ -85,36 +86,10 @@ def update_item(request: Request) -> dict:
     table = request.table()
     partition, sort = table.storage_key(params["Key"])
     key = {name: values.validate_value(params["Key"][name]) for name in table.key_names}
-    if update is not None:
-        for name in table.key_names:
-            if name in update.attributes:
-                raise ValidationException(
-                    "One or more parameter values were invalid: Cannot update attribute "
-                    f"{name}. This attribute is part of the key"
-                )
+    check_update_keys(table, update)
     with request.store.write() as txn:
-        old = _load(txn.get(table.id, partition, sort))
-        if condition is not None and not condition.evaluate(old):
-            raise _condition_failed(params, old)
-        base = old if old is not None else key
-        # A REMOVE of a nested path is ignored on a new item but refused on one lacking the parent.
-        new = update.apply(base, existing=old is not None) if update is not None else base
-        if update is not None:
-            # Only the attributes the update wrote can have grown deeper than the limit.
-            for name in update.attributes:
-                if name in new:
-                    values.check_nesting(new[name])
-        encoded = orjson.dumps(new)
-        size = _size(new, encoded, params.get("ReturnConsumedCapacity"))
-        if size > values.MAX_ITEM_SIZE:
-            raise ValidationException("Item size to update has exceeded the maximum allowed size")
-        if old is None and update is not None and len(new) == len(key):
-            # An update that only removes (REMOVE, or DELETE from a set) does not create a missing
-            # item, though one with no UpdateExpression at all does (Alternator's
-            # test_update_item_non_existent and test_update_item_returnvalues_all_new, run on AWS).
-            new = None
-        else:
-            changes.write(txn, table, partition, sort, old, new, encoded)
+        old, new, size = apply_update(txn, table, partition, sort, key, update, condition, params,
+                                      params.get("ReturnConsumedCapacity"))
     result: dict = {}
     attributes = _returned_attributes(returning, old, new, update)
     if attributes:
@@ -132,16 +107,80 @@ def delete_item(request: Request) -> dict | bytes:
     table = request.table()
     partition, sort = table.storage_key(params["Key"])
     with request.store.write() as txn:
-        old = _load(txn.get(table.id, partition, sort))
-        if condition is not None and not condition.evaluate(old):
-            raise _condition_failed(params, old)
-        if old is not None:
-            changes.write(txn, table, partition, sort, old, None, None)
+        old = apply_delete(txn, table, partition, sort, condition, params)
     result: dict = {}
     if returning == "ALL_OLD" and old is not None:
         result["Attributes"] = old
     _add_write_capacity(result, params.get("ReturnConsumedCapacity"), table, 0, old)
     return result if result else b"{}"
+
+
+# The check-and-apply of each write, inside the caller's write transaction: the single-item operations
+# and TransactWriteItems' actions share them, so a transaction's Put, Update, Delete and ConditionCheck
+# behave exactly as PutItem, UpdateItem and DeleteItem do. ``params`` holds the request's (or the
+# action's) ReturnValuesOnConditionCheckFailure; a failed condition raises ConditionalCheckFailedException.
+
+def check_condition(txn: WriteTransaction, table: Table, partition: bytes, sort: bytes, condition,
+                    params: dict) -> dict | None:
+    """The item as stored (None when absent), once ``condition`` (if any) holds on it."""
+    old = _load(txn.get(table.id, partition, sort))
+    if condition is not None and not condition.evaluate(old):
+        raise _condition_failed(params, old)
+    return old
+
+
+def apply_put(txn: WriteTransaction, table: Table, partition: bytes, sort: bytes, item: dict, encoded: bytes,
+              condition, params: dict, *, need_old: bool = True) -> dict | None:
+    """Put ``item`` (whose wire JSON is ``encoded``); the item it replaced, read only when ``need_old``."""
+    old = check_condition(txn, table, partition, sort, condition, params) if need_old else None
+    changes.write(txn, table, partition, sort, old, item, encoded)
+    return old
+
+
+def check_update_keys(table: Table, update) -> None:
+    """An update may not write the table's key attributes."""
+    if update is not None:
+        for name in table.key_names:
+            if name in update.attributes:
+                raise ValidationException(
+                    "One or more parameter values were invalid: Cannot update attribute "
+                    f"{name}. This attribute is part of the key"
+                )
+
+
+def apply_update(txn: WriteTransaction, table: Table, partition: bytes, sort: bytes, key: dict, update,
+                 condition, params: dict, capacity_mode: str | None) -> tuple[dict | None, dict | None, int]:
+    """Apply ``update`` to the item under ``key``: ``(old, new, size)``, ``new`` None when the update
+    left a missing item missing; ``size`` is exact when ``capacity_mode`` asks for capacity."""
+    old = check_condition(txn, table, partition, sort, condition, params)
+    base = old if old is not None else key
+    # A REMOVE of a nested path is ignored on a new item but refused on one lacking the parent.
+    new = update.apply(base, existing=old is not None) if update is not None else base
+    if update is not None:
+        # Only the attributes the update wrote can have grown deeper than the limit.
+        for name in update.attributes:
+            if name in new:
+                values.check_nesting(new[name])
+    encoded = orjson.dumps(new)
+    size = _size(new, encoded, capacity_mode)
+    if size > values.MAX_ITEM_SIZE:
+        raise ValidationException("Item size to update has exceeded the maximum allowed size")
+    if old is None and update is not None and len(new) == len(key):
+        # An update that only removes (REMOVE, or DELETE from a set) does not create a missing
+        # item, though one with no UpdateExpression at all does (Alternator's
+        # test_update_item_non_existent and test_update_item_returnvalues_all_new, run on AWS).
+        return old, None, size
+    changes.write(txn, table, partition, sort, old, new, encoded)
+    return old, new, size
+
+
+def apply_delete(txn: WriteTransaction, table: Table, partition: bytes, sort: bytes, condition,
+                 params: dict) -> dict | None:
+    """Delete the item; the item deleted (None when there was none)."""
+    old = check_condition(txn, table, partition, sort, condition, params)
+    if old is not None:
+        changes.write(txn, table, partition, sort, old, None, None)
+    return old
 
 
 def _size(item: dict, encoded: bytes, capacity_mode: str | None) -> int:

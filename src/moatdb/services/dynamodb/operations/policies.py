@@ -20,7 +20,7 @@ from moatdb.errors import (
     ValidationException,
 )
 from moatdb.policy.document import Policy
-from moatdb.services.dynamodb import resource_policies
+from moatdb.services.dynamodb import resource_policies, streams
 from moatdb.services.dynamodb.catalog import Address, Catalog, StoredPolicy, Table
 from moatdb.services.dynamodb.context import Request
 from moatdb.services.dynamodb.resource_policies import INVALID
@@ -53,7 +53,7 @@ def get_resource_policy(request: Request) -> dict:
 def put_resource_policy(request: Request) -> dict:
     params = request.params
     address, stream = _target(params["ResourceArn"], request.caller)
-    table_arn = _arn(address)
+    table_arn = _arn(address) if stream is None else streams.arn(_arn(address), stream)
     document, policy = resource_policies.check(params["Policy"], table_arn, request.authorizer.directory)
     expected = params.get("ExpectedRevisionId")
     table = _table(Catalog.read_in(request.store.read(), address), stream)
@@ -62,13 +62,13 @@ def put_resource_policy(request: Request) -> dict:
     if not unchanged and not params.get("ConfirmRemoveSelfResourceAccess"):
         _keeps_access(request, address, table_arn, policy)
     with request.store.write() as txn:
-        table = Catalog.read_in(txn, address)
+        table = _table(Catalog.read_in(txn, address), stream)
         _expect(table, expected, put=True)  # again: the policy may have changed since
         if table.policy is not None and table.policy.document == document:
             # The document attached already: nothing changes, not even the RevisionId (API Reference).
             return {"RevisionId": table.policy.revision_id}
         table.policy = StoredPolicy(document, resource_policies.next_revision(table.policy, time.time()))
-        Catalog.save_in(txn, address, table)
+        Catalog.save_in(txn, address, _owner(table))
     return {"RevisionId": table.policy.revision_id}
 
 
@@ -83,7 +83,7 @@ def delete_resource_policy(request: Request) -> dict:
         if table.policy is None:
             return {}
         removed, table.policy = table.policy, None
-        Catalog.save_in(txn, address, table)
+        Catalog.save_in(txn, address, _owner(table))
     return {"RevisionId": removed.revision_id}
 
 
@@ -106,12 +106,22 @@ def _target(arn: str, caller: Caller) -> tuple[Address, str | None]:
     return (match[3], match[2], match[4]), stream
 
 
-def _table(table: Table, stream: str | None) -> Table:
-    """The table, when the ARN names it; a stream ARN names none here, as moatdb has no streams yet."""
-    if stream is not None:
+def _table(table: Table, stream: str | None) -> Table | streams.StreamPolicy:
+    """The table, when the ARN names it, else the stream of it the ARN names, whose policy is kept in
+    the table's document (a stream the table does not have, or had more than 24 hours ago, is not
+    found, DDB-TABLE-212)."""
+    if stream is None:
+        return table
+    found = streams.stream_policy(table, stream, time.time())
+    if found is None:
         raise ResourceNotFoundException(f"Requested resource not found: Stream: {stream} not found for Table:"
                                         f" {table.name}")
-    return table
+    return found
+
+
+def _owner(target: Table | streams.StreamPolicy) -> Table:
+    """The table to save for a change of the policy of ``target`` (a table or one of its streams)."""
+    return target.table if isinstance(target, streams.StreamPolicy) else target
 
 
 def _expect(table: Table, expected: str | None, *, put: bool) -> None:

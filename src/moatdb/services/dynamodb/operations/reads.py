@@ -12,18 +12,16 @@ from collections.abc import Iterator
 import orjson
 
 from moatdb.errors import ValidationException
-from moatdb.services.dynamodb import capacity, keys, values
+from moatdb.services.dynamodb import capacity, index_reads, indexes, keys, values
 from moatdb.services.dynamodb.catalog import Table
 from moatdb.services.dynamodb.context import Request
 from moatdb.services.dynamodb.requests import Expressions
 
 PAGE_BYTES = 1024 * 1024
-INVALID = "One or more parameter values were invalid: "
 
 
 def query(request: Request) -> dict | bytes:
     params = request.params
-    _no_index(params)
     if params.get("KeyConditionExpression") is None and "KeyConditions" not in params:
         raise ValidationException("Either the KeyConditions or KeyConditionExpression parameter must be specified"
                                   " in the request.")
@@ -33,39 +31,44 @@ def query(request: Request) -> dict | bytes:
     select, projection = _select(params, expressions, "Query")
     expressions.done()
     table = request.table()
-    key_types = {table.partition_key: table.partition_type}
-    if table.sort_key:
-        key_types[table.sort_key] = table.sort_type
-    key_condition = key_expression.for_key(table.partition_key, table.sort_key, key_types)
-    partition = table.partition_storage_key(key_condition.partition_value)
-    low, high, low_inclusive, high_inclusive = _sort_bounds(table, key_condition)
+    # The table itself, or the index IndexName names (index_reads.py).
+    source, select, projection, fetch = index_reads.plan(table, params, select, projection, condition)
+    key_types = {source.partition_key: source.partition_type}
+    if source.sort_key:
+        key_types[source.sort_key] = source.sort_type
+    key_condition = key_expression.for_key(source.partition_key, source.sort_key, key_types)
+    partition = source.partition_storage_key(key_condition.partition_value)
+    low, high, low_inclusive, high_inclusive = (
+        _sort_bounds(table, key_condition) if source is table else source.sort_bounds(key_condition))
     reverse = params.get("ScanIndexForward") is False
     start = params.get("ExclusiveStartKey")
     if start is not None:
-        start_sort = _query_start_key(table, start, partition, key_condition.sort_operator is not None,
+        start_sort = _query_start_key(source, start, partition, key_condition.sort_operator is not None,
                                       (low, high, low_inclusive, high_inclusive))
         if reverse:
             if high is None or start_sort <= high:
                 high, high_inclusive = start_sort, False
         elif low is None or start_sort >= low:
             low, low_inclusive = start_sort, False
-    _scalar_keys(table, projection)
+    _scalar_keys(source, projection)
     if condition is not None:
         # A Query's filter may not read the key attributes: they belong in the key condition
         # (dynalite's query tests, recorded against AWS).
-        for name in table.key_names:
+        filtered_by = "QueryFilter" if params.get("QueryFilter") is not None else "Filter Expression"
+        for name in key_types:  # the keys of the table or index queried
             if name in condition.attributes:
-                raise ValidationException("Filter Expression can only contain non-primary key attributes:"
+                raise ValidationException(f"{filtered_by} can only contain non-primary key attributes:"
                                           f" Primary key attribute: {name}")
     rows = ((partition, sort, value) for sort, value in request.store.read().query(
-        table.id, partition, low, high, low_inclusive=low_inclusive, high_inclusive=high_inclusive,
+        source.id, partition, low, high, low_inclusive=low_inclusive, high_inclusive=high_inclusive,
         reverse=reverse))
-    return _page(request, table, rows, params, select, projection, condition)
+    if fetch:
+        rows = indexes.table_rows(request.store.read(), table, rows)
+    return _page(request, source, rows, params, select, projection, condition)
 
 
 def scan(request: Request) -> dict | bytes:
     params = request.params
-    _no_index(params)
     segment, total = params.get("Segment"), params.get("TotalSegments")
     if segment is not None and total is None:
         raise ValidationException("The TotalSegments parameter is required but was not present in the request"
@@ -81,9 +84,10 @@ def scan(request: Request) -> dict | bytes:
     select, projection = _select(params, expressions, "Scan")
     expressions.done()
     table = request.table()
+    source, select, projection, fetch = index_reads.plan(table, params, select, projection, condition)
     begin, end = keys.segment_bounds(segment, total) if total is not None else (None, None)
     start = params.get("ExclusiveStartKey")
-    start_key = _start_key(table, start) if start is not None else None
+    start_key = _start_key(source, start) if start is not None else None
     if start_key is not None and total is not None and total > 1 and (
             (begin is not None and start_key[0] < begin) or (end is not None and start_key[0] >= end)):
         # A key from another segment (dynalite's scan tests, recorded against AWS).
@@ -91,10 +95,12 @@ def scan(request: Request) -> dict | bytes:
                                   f" Please use ExclusiveStartKey with correct Segment. TotalSegments: {total}"
                                   f" Segment: {segment}")
     if condition is not None:
-        _scalar_keys(table, condition)
-    _scalar_keys(table, projection)
-    rows = request.store.read().scan(table.id, start_key, end, start_partition=begin)
-    return _page(request, table, rows, params, select, projection, condition)
+        _scalar_keys(source, condition)
+    _scalar_keys(source, projection)
+    rows = request.store.read().scan(source.id, start_key, end, start_partition=begin)
+    if fetch:
+        rows = indexes.table_rows(request.store.read(), table, rows)
+    return _page(request, source, rows, params, select, projection, condition)
 
 
 def _page(request: Request, table: Table, rows: Iterator[tuple[bytes, bytes, bytes]], params: dict,
@@ -159,8 +165,9 @@ def _select(params: dict, expressions: Expressions, operation: str) -> tuple[str
     problem = None
     if projection is not None and select != "SPECIFIC_ATTRIBUTES":
         wanted = "only the Count" if select == "COUNT" else select
-        problem = f"Cannot specify the ProjectionExpression when choosing to get {wanted}"
-    elif select == "ALL_PROJECTED_ATTRIBUTES":
+        named = "AttributesToGet" if params.get("AttributesToGet") is not None else "ProjectionExpression"
+        problem = f"Cannot specify the {named} when choosing to get {wanted}"
+    elif select == "ALL_PROJECTED_ATTRIBUTES" and params.get("IndexName") is None:
         problem = "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
     elif select == "SPECIFIC_ATTRIBUTES" and projection is None:
         problem = ("Must specify the AttributesToGet or ProjectionExpression when choosing to get"
@@ -178,12 +185,6 @@ def _scalar_keys(table: Table, expression) -> None:
         if name in expression.nested_attributes:
             raise ValidationException("Key attributes must be scalars; list random access '[]' and map lookup"
                                       f" '.' are not allowed: Key: {name}")
-
-
-def _no_index(params: dict) -> None:
-    if params.get("IndexName") is not None:
-        # Secondary indexes are a later piece of work (docs/differences-from-dynamodb.md).
-        raise ValidationException(INVALID + "Secondary indexes are not supported by this moatdb version")
 
 
 def _sort_bounds(table: Table, key_condition) -> tuple[bytes | None, bytes | None, bool, bool]:

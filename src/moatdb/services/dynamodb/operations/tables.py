@@ -13,9 +13,10 @@ import time
 import uuid
 
 from moatdb.errors import LimitExceededException, ResourceInUseException, ValidationException
-from moatdb.services.dynamodb import resource_policies
+from moatdb.services.dynamodb import encryption, index_tables, indexes, resource_policies, streams
 from moatdb.services.dynamodb.catalog import Catalog, StoredPolicy, Table
 from moatdb.services.dynamodb.context import Request
+from moatdb.services.dynamodb.operations import tags as tagging
 
 INVALID = "One or more parameter values were invalid: "
 # Developer Guide, "Quotas": 2,500 tables per account and region by default.
@@ -29,7 +30,8 @@ NOTHING_TO_UPDATE = (
 )
 MAX_CAPACITY = 1_000_000_000_000
 # The UpdateTable members moatdb applies.
-UPDATE_MEMBERS = ("ProvisionedThroughput", "BillingMode", "DeletionProtectionEnabled", "TableClass")
+UPDATE_MEMBERS = ("ProvisionedThroughput", "BillingMode", "DeletionProtectionEnabled", "TableClass",
+                  "StreamSpecification", "SSESpecification")
 # Members that must travel alone (ack-api-quirks DDB-TABLE-382, live AWS 2026: "UpdateTable is
 # single-concern"; DeletionProtection or TableClass with anything else is refused, nothing applied).
 ALONE_IN_UPDATE = {
@@ -78,6 +80,12 @@ def create_table(request: Request) -> dict:
         }
     if "TableClass" in params:
         description["TableClassSummary"] = {"TableClass": params["TableClass"]}
+    description.update(index_tables.create_descriptions(params, description["TableArn"]))
+    sse = encryption.description(params.get("SSESpecification"), account=address[0], region=address[1])
+    if sse is not None:
+        description["SSEDescription"] = sse
+    tags = tagging.checked(params["Tags"], "tags") if params.get("Tags") else {}
+    stream_view_type = streams.created_view_type(params.get("StreamSpecification"))
     policy = None
     if "ResourcePolicy" in params:
         # Attached with the table, at once ("strongly consistent", API Reference, CreateTable); its
@@ -93,7 +101,12 @@ def create_table(request: Request) -> dict:
                 f"Subscriber limit exceeded: Number of tables per account and region exceeds {MAX_TABLES}"
             )
         table = Catalog.create_in(txn, address, description, policy)
-    reply = _describe(table, status="CREATING", counts=(0, 0))
+        if stream_view_type is not None:
+            streams.enable(txn, table, stream_view_type, now)
+            Catalog.save_in(txn, address, table)
+        if tags:
+            tagging.tag_new_table(txn, address, table, tags)
+    reply = _describe(table, status="CREATING", counts=(0, 0), index_status="CREATING")
     if "BillingModeSummary" in reply:
         # CreateTable answers {BillingMode} alone; DescribeTable adds LastUpdateToPayPerRequestDateTime
         # (ack-api-quirks DDB-TABLE-033, live AWS 2026).
@@ -102,8 +115,9 @@ def create_table(request: Request) -> dict:
 
 
 def describe_table(request: Request) -> dict:
-    table = Catalog.read_in(request.store.read(), request.table_address())
-    return {"Table": _describe(table, counts=request.store.read().count(table.id))}
+    reader = request.store.read()
+    table = Catalog.read_in(reader, request.table_address())
+    return {"Table": _describe(table, counts=reader.count(table.id), index_counts=indexes.counts(reader, table))}
 
 
 def list_tables(request: Request) -> dict:
@@ -129,6 +143,8 @@ def delete_table(request: Request) -> dict:
                 " Disable deletion protection first."
             )
         counts = txn.count(table.id)
+        if table.streams:
+            streams.keep_after_delete(txn, address, table, time.time())
         Catalog.delete_in(txn, address, table)
     return {"TableDescription": _describe(table, status="DELETING", counts=counts)}
 
@@ -137,24 +153,37 @@ def update_table(request: Request) -> dict:
     params = _present(request.params)
     address = request.table_address()
     changes = [name for name in UPDATE_MEMBERS if name in params]
+    if params.get("GlobalSecondaryIndexUpdates"):
+        # An empty list counts as absent here, and is refused beside another change (DDB-TABLE-359).
+        changes.append("GlobalSecondaryIndexUpdates")
     if not changes:
         raise ValidationException(NOTHING_TO_UPDATE)
     if len(changes) > 1:
         for name, message in ALONE_IN_UPDATE.items():
             if name in changes:
                 raise ValidationException(INVALID + message)
+    streams.check_update(params)
+    index_tables.check_updates(params)
     with request.store.write() as txn:
         table = Catalog.read_in(txn, address)
         old_mode = _billing_mode(table.description)
         old_throughput = table.description["ProvisionedThroughput"]  # replaced, never changed in place
         capacity_request = _update_billing(table.description, params)
+        index_changes = index_tables.apply_updates(txn, table, params, old_mode=old_mode,
+                                                   new_mode=_billing_mode(table.description))
         if "DeletionProtectionEnabled" in params:
             table.description["DeletionProtectionEnabled"] = bool(params["DeletionProtectionEnabled"])
         if "TableClass" in params:
             table.description["TableClassSummary"] = {"TableClass": params["TableClass"]}
+        streams.update(txn, table, params.get("StreamSpecification"), time.time())
+        if "SSESpecification" in params:
+            encryption.update(table.description, params["SSESpecification"], account=address[0], region=address[1])
         Catalog.save_in(txn, address, table)
         counts = txn.count(table.id)
-    reply = _describe(table, status="UPDATING" if capacity_request else "ACTIVE", counts=counts)
+        index_counts = indexes.counts(txn, table)
+    reply = _describe(table, status="UPDATING" if capacity_request or index_changes.occupies_table else "ACTIVE",
+                      counts=counts, index_counts=index_counts)
+    index_changes.reply(reply, echo_old_throughput=old_mode == _billing_mode(table.description) == "PROVISIONED")
     if capacity_request:
         # DynamoDB answers a capacity change before applying it (ack-api-quirks DDB-TABLE-060, live AWS
         # 2026): a throughput change echoes the old figures and decrease count (with the new
@@ -233,10 +262,12 @@ def _update_billing(description: dict, params: dict) -> bool:
     return True
 
 
-def _describe(table: Table, *, status: str = "ACTIVE", counts: tuple[int, int]) -> dict:
+def _describe(table: Table, *, status: str = "ACTIVE", counts: tuple[int, int],
+              index_counts: dict[str, tuple[int, int]] | None = None, index_status: str | None = None) -> dict:
     description = dict(table.description)
     description["TableStatus"] = status
     description["ItemCount"], description["TableSizeBytes"] = counts
+    index_tables.describe(description, index_counts or {}, index_status)
     return description
 
 
@@ -297,10 +328,9 @@ def _check_create(params: dict) -> None:
         raise ValidationException("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
     if len(schema) == 2 and schema[1]["KeyType"] not in ("RANGE", "SORT"):
         raise ValidationException("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
-    if params.get("GlobalSecondaryIndexes") or params.get("LocalSecondaryIndexes"):
-        # Secondary indexes are a later piece of work (docs/differences-from-dynamodb.md).
-        raise ValidationException(INVALID + "Secondary indexes are not supported by this moatdb version")
-    if len(schema) != len(definitions):
+    if "GlobalSecondaryIndexes" in params or "LocalSecondaryIndexes" in params:
+        index_tables.check_create(params)
+    elif len(schema) != len(definitions):
         raise ValidationException(
             INVALID + "Number of attributes in KeySchema does not exactly match number of attributes defined"
             " in AttributeDefinitions"

@@ -425,6 +425,78 @@ def test_leading_keys_confine_statements_to_a_partition(server, ddb, table):
         0] == "AccessDeniedException"
 
 
+def not_allowed(user, action: str, table: str) -> dict:
+    """A batch statement's Error when ``user`` may not ``action`` ``table``. The Code is the API
+    Reference's (BatchStatementError, BatchStatementErrorCodeEnum: "AccessDenied"); the Message is the
+    wording of DynamoDB's AccessDeniedException, in a batch assumed (no capture from AWS found)."""
+    return {"Code": "AccessDenied", "Message": f"User: {user.arn} is not authorized to perform: {action} on resource:"
+            f" {table_arn(table)} because no identity-based policy allows the {action} action"}
+
+
+def test_a_batch_answers_a_statement_not_allowed_with_access_denied_in_its_place(server, songs, make_table, ddb):
+    other = make_table()
+    ddb.put_item(TableName=other, Item={"pk": S("a"), "sk": S("1")})
+    user = new_user(server, policy(allow("dynamodb:PartiQLSelect", table_arn(songs))))
+    client = client_for(server.endpoint, credentials=user.credentials)
+    responses = client.batch_execute_statement(Statements=[
+        {"Statement": f"SELECT sk FROM \"{songs}\" WHERE pk = 'a' AND sk = '1'"},
+        {"Statement": f"SELECT * FROM \"{other}\" WHERE pk = 'a' AND sk = '1'"},
+        {"Statement": f"SELECT sk FROM \"{songs}\" WHERE pk = 'b' AND sk = '1'"},
+        # A table that does not exist is no ResourceNotFound to a caller who may not touch it.
+        {"Statement": "SELECT * FROM \"no-such-table\" WHERE pk = 'a' AND sk = '1'"},
+        # A statement that does not parse needs no action: its own error, as for anyone.
+        {"Statement": "SLECT"},
+    ])["Responses"]
+    assert responses == [
+        {"TableName": songs, "Item": {"sk": S("1")}},
+        {"Error": not_allowed(user, "dynamodb:PartiQLSelect", other)},
+        {"TableName": songs, "Item": {"sk": S("1")}},
+        {"Error": not_allowed(user, "dynamodb:PartiQLSelect", "no-such-table")},
+        {"Error": {"Code": "ValidationError", "Message": NOT_WELL_FORMED + "Expected data manipulation"}},
+    ]
+
+
+def test_a_batch_write_not_allowed_writes_nothing_and_the_others_run(server, ddb, table, make_table):
+    other = make_table()
+    user = new_user(server, policy(allow("dynamodb:PartiQLInsert", table_arn(table)),
+                                   allow("dynamodb:PartiQLUpdate", table_arn(other))))
+    client = client_for(server.endpoint, credentials=user.credentials)
+    responses = client.batch_execute_statement(Statements=[
+        {"Statement": f"INSERT INTO \"{other}\" VALUE {{'pk': 'p', 'sk': '1'}}"},
+        {"Statement": f"INSERT INTO \"{table}\" VALUE {{'pk': 'p', 'sk': '1'}}"},
+        {"Statement": f"DELETE FROM \"{table}\" WHERE pk = 'p' AND sk = '1'"},
+    ])["Responses"]
+    assert responses == [
+        {"Error": not_allowed(user, "dynamodb:PartiQLInsert", other)},
+        {"TableName": table},
+        {"Error": not_allowed(user, "dynamodb:PartiQLDelete", table)},
+    ]
+    assert stored(ddb, other, {"pk": S("p"), "sk": S("1")}) is None
+    assert stored(ddb, table, {"pk": S("p"), "sk": S("1")}) is not None
+
+
+def test_a_batch_statement_is_judged_with_its_leading_keys_and_the_table_policy(server, ddb, table):
+    # The table's resource-based policy denies this user one partition: each statement's own
+    # dynamodb:LeadingKeys decide, against the caller's policies and the table's.
+    user = new_user(server, policy(allow("dynamodb:PartiQLSelect", table_arn(table))))
+    for pk in ("mine", "secret"):
+        ddb.put_item(TableName=table, Item={"pk": S(pk), "sk": S("1")})
+    ddb.put_resource_policy(ResourceArn=table_arn(table), Policy=policy(
+        deny("dynamodb:PartiQLSelect", table_arn(table), Principal={"AWS": user.arn},
+             Condition={"ForAnyValue:StringEquals": {"dynamodb:LeadingKeys": ["secret"]}})))
+    client = client_for(server.endpoint, credentials=user.credentials)
+    responses = client.batch_execute_statement(Statements=[
+        {"Statement": f"SELECT sk FROM \"{table}\" WHERE pk = ? AND sk = '1'", "Parameters": [S("mine")]},
+        {"Statement": f"SELECT sk FROM \"{table}\" WHERE pk = ? AND sk = '1'", "Parameters": [S("secret")]},
+    ])["Responses"]
+    assert responses == [
+        {"TableName": table, "Item": {"sk": S("1")}},
+        {"Error": {"Code": "AccessDenied", "Message": f"User: {user.arn} is not authorized to perform:"
+                   f" dynamodb:PartiQLSelect on resource: {table_arn(table)} with an explicit deny in a"
+                   " resource-based policy"}},
+    ]
+
+
 # --- indexes -----------------------------------------------------------------------------------------
 
 

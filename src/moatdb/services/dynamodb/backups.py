@@ -1,4 +1,6 @@
-"""On-demand backups in storage: each one a copy of a table's items and description, kept until deleted.
+"""Backups in storage: each one a copy of a table's items and description. An on-demand (USER) backup
+is kept until deleted; the SYSTEM backup DeleteTable makes of a table with point-in-time recovery
+enabled is kept for 35 days and cannot be deleted.
 
 A backup's items are copied, in the transaction that creates it, under a storage id of its own, so it
 is consistent (no write comes between) and outlives its table. The backups themselves are item rows
@@ -7,6 +9,13 @@ of one registry (never documents, whose writes drop every worker's caches): part
 milliseconds, zero-padded to 14 digits, then 8 hex digits (ack-api-quirks DDB-BACKUP-006, live AWS
 2026: ``01791504762511-2779fadd``), so the registry lists a region's backups in creation order. The
 registry's storage id is found through one document, written once, when the first backup is made.
+
+A SYSTEM backup (Developer Guide, "Enable point-in-time recovery in DynamoDB", "Delete a table with PITR
+enabled": "DynamoDB automatically creates a backup snapshot called a system backup and retains it for 35
+days ... All system backups follow a standard naming convention of table-name$DeletedTableBackup") is,
+as ack-api-quirks DDB-BACKUP-015 captured it on AWS: BackupType SYSTEM, an id ending in ``-00000000``,
+BackupExpiryDateTime 35 days after its creation, and DeleteBackup refused. Once expired it is no longer
+found or listed; its rows are dropped when the next SYSTEM backup of the region is made.
 """
 
 from __future__ import annotations
@@ -29,6 +38,9 @@ _ARN = re.compile(
 # Describe/Delete/RestoreTableFromBackup given a table ARN or any other string that is no backup ARN
 # (ack-api-quirks DDB-BACKUP-012 and DDB-TABLE-273, live AWS 2026).
 INVALID_ARN = "Invalid Backup ARN"
+SYSTEM_NAME_SUFFIX = "$DeletedTableBackup"
+SYSTEM_ID_SUFFIX = "-00000000"
+SYSTEM_RETENTION = 35 * 24 * 3600  # seconds
 
 
 @dataclass(slots=True)
@@ -42,16 +54,24 @@ class Backup:
     size: int  # bytes, as TableSizeBytes counts them
     table: dict  # the TableDescription of the source at backup time (without live counts)
     time_to_live: str | None  # the attribute the source's time to live read, if enabled
-    type: str = "USER"
+    type: str = "USER"  # or "SYSTEM"
+    expires: float | None = None  # epoch seconds; a USER backup never expires
+
+    def expired(self, now: float) -> bool:
+        return self.expires is not None and self.expires <= now
 
     @property
     def table_name(self) -> str:
         return self.table["TableName"]
 
     def details(self, status: str = "AVAILABLE") -> dict:
-        """BackupDetails (no BackupExpiryDateTime: a USER backup never expires)."""
-        return {"BackupArn": self.arn, "BackupName": self.name, "BackupSizeBytes": self.size,
-                "BackupStatus": status, "BackupType": self.type, "BackupCreationDateTime": self.created}
+        """BackupDetails; BackupExpiryDateTime only for a backup that expires (DDB-BACKUP-006: a USER
+        backup has none)."""
+        details = {"BackupArn": self.arn, "BackupName": self.name, "BackupSizeBytes": self.size,
+                   "BackupStatus": status, "BackupType": self.type, "BackupCreationDateTime": self.created}
+        if self.expires is not None:
+            details["BackupExpiryDateTime"] = self.expires
+        return details
 
     def summary(self) -> dict:
         """BackupSummary, as ListBackups reports it."""
@@ -129,9 +149,28 @@ def parse_arn(arn: str) -> tuple[str, str]:
 
 
 def create(txn: WriteTransaction, table: Table, account: str, region: str, name: str, now: float) -> Backup:
-    """A backup of ``table`` as it is in ``txn``: its items copied, its record in the registry."""
+    """A USER backup of ``table`` as it is in ``txn``: its items copied, its record in the registry."""
     millis = round(now * 1000)
-    backup_id = f"{millis:014d}-{secrets.token_hex(4)}"
+    return _create(txn, table, account, region, name, f"{millis:014d}-{secrets.token_hex(4)}", millis)
+
+
+def create_system(txn: WriteTransaction, table: Table, account: str, region: str, now: float) -> Backup:
+    """The SYSTEM backup of ``table``, which is being deleted in ``txn``: the table as it is just
+    before. The expired SYSTEM backups of the region go meanwhile."""
+    registry, partition = _registry(txn), _partition(account, region)
+    _drop_expired(txn, registry, partition, now)
+    millis = round(now * 1000)
+    # The id has no random part: the SYSTEM backup of another table made in the same millisecond
+    # moves this one to the next free millisecond.
+    while txn.get(registry, partition, f"{millis:014d}{SYSTEM_ID_SUFFIX}".encode()) is not None:
+        millis += 1
+    return _create(txn, table, account, region, table.name + SYSTEM_NAME_SUFFIX,
+                   f"{millis:014d}{SYSTEM_ID_SUFFIX}", millis, kind="SYSTEM",
+                   expires=millis / 1000 + SYSTEM_RETENTION)
+
+
+def _create(txn: WriteTransaction, table: Table, account: str, region: str, name: str, backup_id: str,
+            millis: int, *, kind: str = "USER", expires: float | None = None) -> Backup:
     storage = txn.next_id(TABLE_COUNTER)
     item_count, size = txn.count(table.id)
     for partition, sort, value in txn.scan(table.id):
@@ -139,17 +178,27 @@ def create(txn: WriteTransaction, table: Table, account: str, region: str, name:
     arn = f"arn:aws:dynamodb:{region}:{account}:table/{table.name}/backup/{backup_id}"
     backup = Backup(id=backup_id, arn=arn, name=name, created=millis / 1000, storage=storage,
                     item_count=item_count, size=size, table=table.description,
-                    time_to_live=table.time_to_live)
+                    time_to_live=table.time_to_live, type=kind, expires=expires)
     txn.put(_registry(txn), _partition(account, region), backup_id.encode(), backup.to_json())
     return backup
 
 
-def find(txn: ReadTransaction, account: str, region: str, backup_id: str) -> Backup | None:
+def _drop_expired(txn: WriteTransaction, registry: int, partition: bytes, now: float) -> None:
+    expired = [backup for backup in map(Backup.from_json, (value for _, value in txn.query(registry, partition)))
+               if backup.expired(now)]
+    for backup in expired:
+        txn.delete(registry, partition, backup.id.encode())
+        txn.drop_table(backup.storage)
+
+
+def find(txn: ReadTransaction, account: str, region: str, backup_id: str, now: float) -> Backup | None:
+    """The backup, unless there is none by that id or it has expired."""
     registry = _registry_id(txn)
     if registry is None:
         return None
     stored = txn.get(registry, _partition(account, region), backup_id.encode())
-    return Backup.from_json(stored) if stored is not None else None
+    backup = Backup.from_json(stored) if stored is not None else None
+    return None if backup is None or backup.expired(now) else backup
 
 
 def delete(txn: WriteTransaction, account: str, region: str, backup: Backup) -> None:
@@ -161,14 +210,16 @@ def items(txn: ReadTransaction, backup: Backup) -> Iterator[Row]:
     return txn.scan(backup.storage)
 
 
-def listed(txn: ReadTransaction, account: str, region: str, after: str | None = None) -> Iterator[Backup]:
-    """The region's backups in creation order, those after the backup id ``after`` when it is given."""
+def listed(txn: ReadTransaction, account: str, region: str, now: float, after: str | None = None
+           ) -> Iterator[Backup]:
+    """The region's backups in creation order (the expired ones left out), those after the backup id
+    ``after`` when it is given."""
     registry = _registry_id(txn)
     if registry is None:
         return iter(())
     rows = txn.query(registry, _partition(account, region), None if after is None else after.encode(),
                      low_inclusive=False)
-    return (Backup.from_json(value) for _, value in rows)
+    return (backup for backup in map(Backup.from_json, (value for _, value in rows)) if not backup.expired(now))
 
 
 def _partition(account: str, region: str) -> bytes:

@@ -103,6 +103,9 @@ class Table:
     indexes: tuple[SecondaryIndex, ...] = ()
     # The table's streams, oldest first, the enabled one last (streams.py).
     streams: list[dict] = field(default_factory=list)
+    # Where the sizes of its item collections are kept, for a table with local secondary indexes
+    # (item_collections.py).
+    collections: int | None = None
 
     @classmethod
     def from_document(cls, document: bytes) -> Table:
@@ -115,6 +118,7 @@ class Table:
         table.time_to_live = stored.get("time_to_live")
         table.contributor_insights = stored.get("contributor_insights", {})
         table.streams = stored.get("streams", [])
+        table.collections = stored.get("collections")
         recovery = stored.get("recovery")
         if recovery is not None:
             table.recovery = Recovery(**recovery)
@@ -154,6 +158,8 @@ class Table:
             stored["contributor_insights"] = self.contributor_insights
         if self.indexes:
             stored["indexes"] = {index.name: index.id for index in self.indexes}
+        if self.collections is not None:
+            stored["collections"] = self.collections
         if self.recovery is not None:
             stored["recovery"] = {"history": self.recovery.history, "enabled": self.recovery.enabled,
                                   "since": self.recovery.since, "days": self.recovery.days}
@@ -308,6 +314,9 @@ class Catalog:
         # Each secondary index's entries live under a storage id of their own.
         table.indexes = indexes_of(description, {
             index["IndexName"]: txn.next_id(TABLE_COUNTER) for _, index in index_descriptions(description)})
+        if description.get("LocalSecondaryIndexes"):
+            # So do the sizes of its item collections (item_collections.py).
+            table.collections = txn.next_id(TABLE_COUNTER)
         Catalog.save_in(txn, address, table)
         return table
 
@@ -323,6 +332,8 @@ class Catalog:
             txn.drop_table(index.id)
         if table.recovery is not None:
             txn.drop_table(table.recovery.history)
+        if table.collections is not None:
+            txn.drop_table(table.collections)
 
 
 def _document_name(address: Address) -> str:

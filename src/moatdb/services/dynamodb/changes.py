@@ -1,5 +1,6 @@
 """Every change to an item passes through here, so that what follows an item follows it: the base
-table's row, and (for a table that has them) its secondary indexes' entries and its stream's record.
+table's row, and (for a table that has them) its secondary indexes' entries, the size of its item
+collection, and its stream's record.
 
 Callers hold the write transaction and know the item as it was (``old``): a table whose
 ``Table.follows_changes`` is set needs it, so its writers always read the old item first; for any
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from moatdb.services.dynamodb import history, indexes, streams
+from moatdb.services.dynamodb import history, indexes, item_collections, streams
 from moatdb.services.dynamodb.catalog import Table
 from moatdb.storage.base import WriteTransaction
 
@@ -23,6 +24,8 @@ def write(txn: WriteTransaction, table: Table, partition: bytes, sort: bytes, ol
     if table.indexes:
         # An item whose index keys do not fit is refused before anything of it is written.
         indexes.check(table, new)
+        # So is one that would grow its item collection past 10 GB (a table with local secondary indexes).
+        item_collections.follow(txn, table, partition, old, new)
         indexes.follow(txn, table, partition, sort, old, new, encoded)
     if new is None:
         txn.delete(table.id, partition, sort)

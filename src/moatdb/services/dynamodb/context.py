@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from moatdb.auth.authenticator import Caller
@@ -21,6 +22,10 @@ class Request:
     # For the operations that ask the policy engine themselves (PutResourcePolicy's check that the
     # caller keeps access) or read the directory (the principals a policy names).
     authorizer: Authorizer
+    # The service's authorization of ``(operation, params)`` for a caller, with each table's resource
+    # policy and tags, for an operation that authorizes its members one by one (BatchExecuteStatement
+    # answers a statement that is not allowed with an error in its place).
+    authorization: Callable[[str, dict, Caller], None] | None = None
 
     @property
     def account(self) -> str:
@@ -29,6 +34,13 @@ class Request:
     @property
     def region(self) -> str:
         return self.caller.region
+
+    def authorize(self, operation: str, params: dict) -> None:
+        """Raise AccessDeniedException unless the caller may make the ``operation`` request ``params``
+        (a member of this request, in the shape of a request of its own)."""
+        if self.authorization is None:
+            raise RuntimeError("this request was not given the service's authorization")
+        self.authorization(operation, params, self.caller)
 
     def table_address(self, name_or_arn: str | None = None) -> tuple[str, str, str]:
         """``(account, region, name)`` of ``TableName`` (or of the name or ARN given).

@@ -56,10 +56,10 @@ def _table(txn: ReadTransaction, address: Address, not_found: str | None = None)
 
 
 def _backup(txn: ReadTransaction, request: Request) -> tuple[str, backups.Backup]:
-    """The account and the backup BackupArn names, or BackupNotFoundException."""
+    """The account and the backup BackupArn names, or BackupNotFoundException (an expired one too)."""
     arn = request.params["BackupArn"]
     account, backup_id = backups.parse_arn(arn)
-    backup = backups.find(txn, account, request.region, backup_id)
+    backup = backups.find(txn, account, request.region, backup_id, time.time())
     if backup is None:
         raise BackupNotFoundException(f"Backup not found: {arn}")
     return account, backup
@@ -83,6 +83,11 @@ def describe_backup(request: Request) -> dict:
 def delete_backup(request: Request) -> dict:
     with request.store.write() as txn:
         account, backup = _backup(txn, request)
+        if backup.type == "SYSTEM":
+            # ack-api-quirks DDB-BACKUP-015 (live AWS 2026); how the time is written there is assumed.
+            raise ValidationException(f"User is not allowed to delete the system backup with arn"
+                                      f" {request.params['BackupArn']}. It will automatically expire on"
+                                      f" {_iso(backup.expires or 0)}")
         backups.delete(txn, account, request.region, backup)
     return {"BackupDescription": backup.description("DELETED")}
 
@@ -111,7 +116,7 @@ def list_backups(request: Request) -> dict:
 
     found: list[backups.Backup] = []
     result: dict = {}
-    for backup in backups.listed(request.store.read(), request.account, request.region, after):
+    for backup in backups.listed(request.store.read(), request.account, request.region, time.time(), after):
         if not wanted(backup):
             continue
         if len(found) == limit:  # another one follows: the page ends with a cursor, and only then

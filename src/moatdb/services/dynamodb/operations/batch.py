@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from moatdb.errors import ValidationException
-from moatdb.services.dynamodb import capacity, changes, values
+from moatdb.services.dynamodb import capacity, changes, item_collections, values
 from moatdb.services.dynamodb.context import Request
 from moatdb.services.dynamodb.requests import Expressions
 
@@ -111,10 +111,10 @@ def batch_write_item(request: Request) -> dict:
             # key ..."): dynalite's BatchWriteItem tests, recorded against AWS.
             storage_key = table.storage_key({attribute: item[attribute] for attribute in table.key_names
                                              if attribute in item})
-            plans.append((name, table, storage_key, item, orjson.dumps(item), size))
+            plans.append((name, table, storage_key, item, orjson.dumps(item), size, item))
         else:
             storage_key = table.storage_key(key)
-            plans.append((name, table, storage_key, None, None, 0))
+            plans.append((name, table, storage_key, None, None, 0, key))
         keys_seen = seen.setdefault(name, set())
         if storage_key in keys_seen:
             raise ValidationException("Provided list of item keys contains duplicates")
@@ -123,7 +123,7 @@ def batch_write_item(request: Request) -> dict:
     capacity_mode = params.get("ReturnConsumedCapacity")
     charged: dict[str, float] = {}
     with request.store.write() as txn:
-        for name, table, (partition, sort), item, encoded, size in plans:
+        for name, table, (partition, sort), item, encoded, size, _ in plans:
             old = None
             if capacity_mode not in (None, "NONE") or table.follows_changes:
                 stored = txn.get(table.id, partition, sort)
@@ -133,8 +133,16 @@ def batch_write_item(request: Request) -> dict:
                 charged[name] = charged.get(name, 0.0) + capacity.write_units(max(size, old_size))
             if item is not None or old is not None or not table.follows_changes:
                 changes.write(txn, table, partition, sort, old, item, encoded)
+        # One entry per write, in request order, each with its collection's size once the batch is written.
+        collected: dict[str, list] = {}
+        for name, table, (partition, _), _, _, _, key in plans:
+            collection = item_collections.metrics(txn, table, partition, key, params)
+            if collection is not None:
+                collected.setdefault(name, []).append(collection)
     result: dict = {"UnprocessedItems": {}}
     if capacity_mode not in (None, "NONE"):
         result["ConsumedCapacity"] = [capacity.consumed(capacity_mode, name, units)
                                       for name, units in charged.items()]
+    if collected:
+        result["ItemCollectionMetrics"] = collected
     return result

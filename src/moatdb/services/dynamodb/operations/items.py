@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 
 from moatdb.errors import ConditionalCheckFailedException, ValidationException
-from moatdb.services.dynamodb import capacity, changes, indexes, values
+from moatdb.services.dynamodb import capacity, changes, indexes, item_collections, values
 from moatdb.services.dynamodb.catalog import Table
 from moatdb.services.dynamodb.context import Request
 from moatdb.services.dynamodb.requests import Expressions, return_values
@@ -43,10 +43,13 @@ def put_item(request: Request) -> dict | bytes:
                 or table.follows_changes)
     with request.store.write() as txn:
         old = apply_put(txn, table, partition, sort, item, encoded, condition, params, need_old=need_old)
+        collection = item_collections.metrics(txn, table, partition, item, params)
     result: dict = {}
     if returning == "ALL_OLD" and old is not None:
         result["Attributes"] = old
     _add_write_capacity(result, capacity_mode, table, size, old)
+    if collection is not None:
+        result["ItemCollectionMetrics"] = collection
     return result if result else b"{}"
 
 
@@ -90,11 +93,14 @@ def update_item(request: Request) -> dict:
     with request.store.write() as txn:
         old, new, size = apply_update(txn, table, partition, sort, key, update, condition, params,
                                       params.get("ReturnConsumedCapacity"))
+        collection = item_collections.metrics(txn, table, partition, key, params)
     result: dict = {}
     attributes = _returned_attributes(returning, old, new, update)
     if attributes:
         result["Attributes"] = attributes
     _add_write_capacity(result, params.get("ReturnConsumedCapacity"), table, size, old)
+    if collection is not None:
+        result["ItemCollectionMetrics"] = collection
     return result
 
 
@@ -108,10 +114,13 @@ def delete_item(request: Request) -> dict | bytes:
     partition, sort = table.storage_key(params["Key"])
     with request.store.write() as txn:
         old = apply_delete(txn, table, partition, sort, condition, params)
+        collection = item_collections.metrics(txn, table, partition, params["Key"], params)
     result: dict = {}
     if returning == "ALL_OLD" and old is not None:
         result["Attributes"] = old
     _add_write_capacity(result, params.get("ReturnConsumedCapacity"), table, 0, old)
+    if collection is not None:
+        result["ItemCollectionMetrics"] = collection
     return result if result else b"{}"
 
 

@@ -4,10 +4,11 @@ Guide, "PartiQL - a SQL-compatible query language for Amazon DynamoDB").
 Each statement is parsed and planned (``partiql.plan``) into the native request that does its work,
 which the native operation then runs: GetItem, Query or Scan for a SELECT, PutItem, UpdateItem or
 DeleteItem for a write, TransactGetItems or TransactWriteItems for a transaction. Semantics, errors
-and the item writes themselves (``changes.write``) are so the native operations' own. The request
-was authorized before it gets here, statement by statement, as the PartiQL actions
-(``authorization.py``); the native operations run without a second authorization, as on AWS,
-where a PartiQL caller needs no dynamodb:GetItem or dynamodb:Query.
+and the item writes themselves (``changes.write``) are so the native operations' own. Each statement
+is authorized as its PartiQL action (``authorization.py``): an ExecuteStatement or ExecuteTransaction
+before it gets here, a BatchExecuteStatement statement by statement here, so that one not allowed
+has its AccessDenied error in its place. The native operations run without a second authorization,
+as on AWS, where a PartiQL caller needs no dynamodb:GetItem or dynamodb:Query.
 """
 
 from __future__ import annotations
@@ -215,7 +216,8 @@ def _write(request: Request, write: Write, spec: dict, capacity_mode: str | None
 
 def _run(request: Request, operation: str, run: Callable[[Request], dict | bytes], params: dict) -> dict:
     """The native ``operation`` with ``params``, as the caller (already authorized for it)."""
-    native = Request(operation, params, request.caller, request.store, request.catalog, request.authorizer)
+    native = Request(operation, params, request.caller, request.store, request.catalog, request.authorizer,
+                     request.authorization)
     try:
         result = run(native)
     except ValidationException as error:
@@ -269,9 +271,13 @@ def _resume(token: str, digest: str, requests: int) -> tuple[int, dict | None]:
 
 def _batch_member(request: Request, spec: dict, capacity_mode: str | None, units: dict[str, float]) -> dict:
     """One statement's response: its item (a read), nothing (a write), or its Error. An error found
-    before the table is known names no table (moto's tests, aws_verified where they say so)."""
+    before the table is known names no table (moto's tests, aws_verified where they say so). The
+    statement is authorized first, as a batch of its own: a denial is its Error ("AccessDenied", with
+    the policy engine's message; that message in a batch is assumed, not captured from AWS), and a
+    table that does not exist is no ResourceNotFound to a caller who may not touch it."""
     table_name = None
     try:
+        request.authorize("BatchExecuteStatement", {"Statements": [spec]})
         statement, parameters = spec["Statement"], spec.get("Parameters")
         table = request.table(table_of(statement, parameters))
         table_name = table.name

@@ -13,7 +13,7 @@ import time
 import uuid
 
 from moatdb.errors import LimitExceededException, ResourceInUseException, ValidationException
-from moatdb.services.dynamodb import encryption, index_tables, indexes, resource_policies, streams
+from moatdb.services.dynamodb import backups, encryption, index_tables, indexes, resource_policies, streams
 from moatdb.services.dynamodb.catalog import Catalog, StoredPolicy, Table
 from moatdb.services.dynamodb.context import Request
 from moatdb.services.dynamodb.operations import tags as tagging
@@ -145,6 +145,9 @@ def delete_table(request: Request) -> dict:
         counts = txn.count(table.id)
         if table.streams:
             streams.keep_after_delete(txn, address, table, time.time())
+        if table.recovery is not None and table.recovery.enabled:
+            # The table as it is now, kept 35 days as its SYSTEM backup (backups.py).
+            backups.create_system(txn, table, address[0], address[1], time.time())
         Catalog.delete_in(txn, address, table)
     return {"TableDescription": _describe(table, status="DELETING", counts=counts)}
 

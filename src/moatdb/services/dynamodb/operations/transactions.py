@@ -27,10 +27,11 @@ import orjson
 
 from moatdb.errors import (
     ConditionalCheckFailedException,
+    ItemCollectionSizeLimitExceededException,
     TransactionCanceledException,
     ValidationException,
 )
-from moatdb.services.dynamodb import capacity, idempotency, values
+from moatdb.services.dynamodb import capacity, idempotency, item_collections, values
 from moatdb.services.dynamodb.catalog import Table
 from moatdb.services.dynamodb.context import Request
 from moatdb.services.dynamodb.operations import items
@@ -106,6 +107,8 @@ def transact_write_items(request: Request) -> dict | bytes:
             except ConditionalCheckFailedException as failed:
                 # The action's ReturnValuesOnConditionCheckFailure put the item in the error, if asked.
                 reasons.append({"Code": "ConditionalCheckFailed", "Message": failed.message, **(failed.extra or {})})
+            except ItemCollectionSizeLimitExceededException as grown:
+                reasons.append({"Code": item_collections.REASON, "Message": grown.message})
             except ValidationException as refused:
                 if _up_front(refused):
                     raise
@@ -116,12 +119,14 @@ def transact_write_items(request: Request) -> dict | bytes:
                 units[name] = units.get(name, 0.0) + TRANSACTION_FACTOR * capacity.write_units(charged)
         if any(reason["Code"] != "None" for reason in reasons):
             raise TransactionCanceledException(reasons)
+        answer = _collection_metrics(txn, actions, params)
         if token is not None:
-            idempotency.remember(txn, request.account, token, request_digest, {})
+            # A retry answers the metrics the first request did (its parameters are the same).
+            idempotency.remember(txn, request.account, token, request_digest, answer)
     if not wants_capacity:
-        return b"{}"
-    return {"ConsumedCapacity": [_consumed(capacity_mode, name, amount, "WriteCapacityUnits")
-                                 for name, amount in units.items()]}
+        return answer or b"{}"
+    return {**answer, "ConsumedCapacity": [_consumed(capacity_mode, name, amount, "WriteCapacityUnits")
+                                           for name, amount in units.items()]}
 
 
 def transact_get_items(request: Request) -> dict:
@@ -251,6 +256,21 @@ def _apply(txn, action: _Action, wants_capacity: bool) -> int:
     if not wants_capacity:
         return 0
     return max(size, values.item_size(old) if old is not None else 0)
+
+
+def _collection_metrics(txn, actions: list[_Action], params: dict) -> dict:
+    """``{"ItemCollectionMetrics": {table: [...]}}``, one entry per action that wrote an item of a table with
+    local secondary indexes, once every action is applied; empty when not asked for or there is none."""
+    collected: dict[str, list] = {}
+    for action in actions:
+        if action.kind == "ConditionCheck":
+            continue
+        table = action.table
+        key = action.item if action.item is not None else action.key
+        collection = item_collections.metrics(txn, table, action.storage_key[0], key, params)  # type: ignore
+        if collection is not None:
+            collected.setdefault(table.name, []).append(collection)  # type: ignore[union-attr]
+    return {"ItemCollectionMetrics": collected} if collected else {}
 
 
 def _replayed(txn, actions: list[_Action], answered: dict, capacity_mode: str | None) -> dict | bytes:

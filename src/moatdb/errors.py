@@ -98,6 +98,19 @@ class InternalFailure(AwsError):
     status = 500
 
 
+class ThrottlingException(AwsError):
+    """Too many requests at once: a 400 every AWS SDK retries with backoff."""
+
+    code = "ThrottlingException"
+    namespace = "com.amazon.coral.availability"
+
+
+class Throttling(AwsError):
+    """The Query protocol's (IAM's, STS's) word for the same: "Rate exceeded", a 400 SDKs retry."""
+
+    code = "Throttling"
+
+
 # --- DynamoDB's own errors -----------------------------------------------------------------------
 
 

@@ -44,15 +44,16 @@ MODEL = Loader().load_service_model("dynamodb", "service-2")
 class Wire:
     """One keep-alive connection to the server; every request signed by botocore's SigV4."""
 
-    def __init__(self, endpoint: str):
+    def __init__(self, endpoint: str, target: str = TARGET):
         self.endpoint = endpoint
+        self.target = target  # the operation's prefix: DynamoDB's, or DynamoDB Streams'
         url = urlsplit(endpoint)
         self.host, self.port = url.hostname, url.port
         self.conn: http.client.HTTPConnection | None = None
 
     def post(self, operation: str, body: bytes) -> tuple[int, bytes]:
         request = AWSRequest(method="POST", url=self.endpoint + "/", data=body,
-                             headers={"Content-Type": JSON_10, "X-Amz-Target": TARGET + operation})
+                             headers={"Content-Type": JSON_10, "X-Amz-Target": self.target + operation})
         SigV4Auth(CREDENTIALS, "dynamodb", REGION).add_auth(request)
         headers = dict(request.headers.items())
         for _ in range(2):

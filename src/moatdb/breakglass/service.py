@@ -47,6 +47,7 @@ class BreakGlass:
                        data_dir=data_dir)
         self.guard = Guard(store, self.settings, self.alarms)
         self.monitor = Monitor(store, self.settings, self.alarms)
+        self._next_sweep: asyncio.TimerHandle | None = None
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Sweep every SWEEP_SECONDS on ``loop``, from now on."""
@@ -55,6 +56,11 @@ class BreakGlass:
                 self.procedure.sweep()
             except Exception:  # the next sweep tries again; a failing one must not stop them
                 log.exception("break-glass sweep failed")
-            loop.call_later(SWEEP_SECONDS, sweep)
+            self._next_sweep = loop.call_later(SWEEP_SECONDS, sweep)
 
-        loop.call_later(SWEEP_SECONDS, sweep)
+        self._next_sweep = loop.call_later(SWEEP_SECONDS, sweep)
+
+    def stop(self) -> None:
+        """No sweep runs any more (before the store closes under it)."""
+        if self._next_sweep is not None:
+            self._next_sweep.cancel()

@@ -38,6 +38,8 @@ from moatdb.errors import (
     InternalServerError,
     RequestEntityTooLarge,
     SerializationException,
+    Throttling,
+    ThrottlingException,
     UnknownOperationException,
 )
 from moatdb.gateway import query_protocol
@@ -49,7 +51,7 @@ from moatdb.services.dynamodbstreams.service import DynamoDBStreams
 from moatdb.services.iam.service import IAM
 from moatdb.services.organizations.service import Organizations
 from moatdb.services.sts.service import STS
-from moatdb.storage.base import Store
+from moatdb.storage.base import Busy, Store
 
 log = logging.getLogger("moatdb.gateway")
 
@@ -274,6 +276,9 @@ class Gateway:
             if error.status >= 500:
                 log.error("request %s failed: %s", request_id, error.code)
             return query_protocol.error(error, request_id, xmlns=xmlns)
+        except Busy:
+            log.warning("request %s: write lock busy, answered Throttling", request_id)
+            return query_protocol.error(Throttling("Rate exceeded"), request_id, xmlns=xmlns)
         except Exception:
             log.exception("request %s failed unexpectedly", request_id)
             return query_protocol.error(InternalFailure("An internal error occurred."), request_id, xmlns=xmlns)
@@ -289,6 +294,9 @@ class Gateway:
             return 200, query_protocol.result(action, call.result, request_id)
         except AwsError as error:
             return query_protocol.error(error, request_id)
+        except Busy:
+            log.warning("request %s: write lock busy, answered Throttling", request_id)
+            return query_protocol.error(Throttling("Rate exceeded"), request_id)
         except Exception:
             log.exception("request %s failed unexpectedly", request_id)
             return query_protocol.error(InternalFailure("An internal error occurred."), request_id)
@@ -307,6 +315,11 @@ class Gateway:
         self.audit.record(call)
 
     def _stop(self) -> None:
+        # The sweepers stop before the store they sweep closes.
+        if self.expiry is not None:
+            self.expiry.stop()
+        if self.breakglass is not None:
+            self.breakglass.stop()
         self.audit.close()
         self.dynamodb.close()
 
@@ -343,6 +356,13 @@ class Gateway:
         except AwsError as error:
             if error.status >= 500:
                 log.error("request %s failed: %s", request_id, error.code)
+            return error.status, orjson.dumps(error.body())
+        except Busy:
+            # Other writers held the write lock for the whole wait: nothing was written, and the
+            # client is told what DynamoDB tells a client it cannot serve now, which SDKs retry.
+            # (Type, 400 and message from the Developer Guide's "Error handling": "OK to retry? Yes".)
+            log.warning("request %s: write lock busy, answered ThrottlingException", request_id)
+            error = ThrottlingException("Rate of requests exceeds the allowed throughput.")
             return error.status, orjson.dumps(error.body())
         except Exception:
             # Never a stack trace to the client; the log keeps it, keyed by the request id.

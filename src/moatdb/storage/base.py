@@ -25,6 +25,11 @@ from typing import Protocol
 Row = tuple[bytes, bytes, bytes]  # (partition, sort, value)
 
 
+class Busy(Exception):
+    """A write transaction could not take the store's write lock in time (other writers held it
+    throughout): nothing was written, and the same request may be sent again."""
+
+
 class ReadTransaction(Protocol):
     def get(self, table: int, partition: bytes, sort: bytes) -> bytes | None:
         """The value stored under the key, or None."""

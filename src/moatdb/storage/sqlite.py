@@ -53,10 +53,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
-from moatdb.storage.base import Row
+from moatdb.storage.base import Busy, Row
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 10.0
+WRITE_LOCK_RETRY_SECONDS = 0.0005
 CHECKPOINT_INTERVAL_SECONDS = 0.25
 GENERATION_RECHECK_SECONDS = 1.0
 SNAPSHOT_SECONDS = 1.0
@@ -139,6 +140,34 @@ _SCANS = {
     for upper in (False, True)
     if not (after and lower)
 }
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE``: take the write lock, waiting up to ``BUSY_TIMEOUT_SECONDS``, else ``Busy``.
+
+    SQLite's own busy handler sleeps ever longer between its tries, up to 100 ms; but a worker under
+    write load lets the lock go between two turns of its event loop for only the microseconds
+    before its next request takes it again (group commit). A process waiting in that handler
+    could so miss every gap for the whole timeout and fail a request that nothing was wrong with.
+    Trying every half millisecond instead catches those gaps, so writers of several processes
+    take turns; a lock held throughout the timeout is ``Busy``, which nothing was written under.
+    """
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                    raise
+                if time.monotonic() >= deadline:
+                    raise Busy(f"the write lock was not free within {BUSY_TIMEOUT_SECONDS} s") from error
+            time.sleep(WRITE_LOCK_RETRY_SECONDS)
+    finally:
+        # Other statements keep SQLite's handler (a read may briefly meet a recovering WAL).
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
 
 
 class _Reads:
@@ -315,7 +344,7 @@ class _Write(_Reads):
     def __enter__(self) -> _Write:
         group = self._store._group
         if group is None:
-            self._conn.execute("BEGIN IMMEDIATE")
+            _begin_immediate(self._conn)
         else:
             group.join()
             self._conn.execute("SAVEPOINT w")
@@ -427,7 +456,7 @@ class SqliteStore:
 
     def _create_schema(self) -> None:
         conn = self._writer
-        conn.execute("BEGIN IMMEDIATE")  # several processes may open a new file at once
+        _begin_immediate(conn)  # several processes may open a new file at once
         try:
             version = conn.execute("PRAGMA user_version").fetchall()[0][0]
             if version > SCHEMA_VERSION:
@@ -523,7 +552,7 @@ class _Group:
     def join(self) -> None:
         """A write transaction starts: open the group's SQLite transaction if it is the first."""
         if not self.open:
-            self._store._writer.execute("BEGIN IMMEDIATE")
+            _begin_immediate(self._store._writer)
             self.open = True
             self.future = self._loop.create_future()
             self._loop.call_soon(self._store._commit_group)

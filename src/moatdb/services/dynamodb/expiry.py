@@ -42,6 +42,7 @@ class Sweeper:
         self.store = store
         self.interval = interval
         self.clock = clock
+        self._next: asyncio.Handle | None = None  # the step scheduled next, cancelled by stop()
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Sweep every ``interval`` seconds on ``loop``, from now on, one slice a turn."""
@@ -49,15 +50,20 @@ class Sweeper:
             try:
                 next(sweep)
             except StopIteration:
-                loop.call_later(self.interval, step, self.passes())
+                self._next = loop.call_later(self.interval, step, self.passes())
                 return
             except Exception:  # the next pass tries again; a failing one must not stop them
                 log.exception("time-to-live sweep failed")
-                loop.call_later(self.interval, step, self.passes())
+                self._next = loop.call_later(self.interval, step, self.passes())
                 return
-            loop.call_soon(step, sweep)
+            self._next = loop.call_soon(step, sweep)
 
-        loop.call_later(self.interval, step, self.passes())
+        self._next = loop.call_later(self.interval, step, self.passes())
+
+    def stop(self) -> None:
+        """No step runs any more (before the store closes under it)."""
+        if self._next is not None:
+            self._next.cancel()
 
     def sweep(self) -> int:
         """One whole pass at once; the number of items deleted."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import time
+import uuid
 
 import orjson
 
@@ -49,7 +50,13 @@ MISMATCH = ("DynamoDB rejected the request because you retried a request with a 
 def digest(params: dict) -> str:
     """What identifies a request for its token: its parameters, in any member order."""
     compared = {name: value for name, value in params.items() if name not in _NOT_COMPARED}
-    return hashlib.sha256(orjson.dumps(compared, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    try:
+        return hashlib.sha256(orjson.dumps(compared, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    except orjson.JSONEncodeError:
+        # Nested deeper than orjson writes (255 levels), deeper than any valid request (an item
+        # nests 32): it is refused later on, and cannot be the retry of a request that succeeded,
+        # so it gets a digest no other request has (its token, if used, is a mismatch).
+        return "unmatched-" + uuid.uuid4().hex
 
 
 def recall(txn: WriteTransaction, account: str, token: str, request_digest: str) -> dict | None:

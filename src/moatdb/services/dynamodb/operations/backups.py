@@ -111,8 +111,8 @@ def list_backups(request: Request) -> dict:
         millis = round(backup.created * 1000)
         return ((table_name is None or backup.table_name == table_name)
                 and (backup_type == "ALL" or backup.type == backup_type)
-                and (lower is None or millis >= round(lower * 1000))
-                and (upper is None or millis < round(upper * 1000)))
+                and (lower is None or millis >= _millis(lower))
+                and (upper is None or millis < _millis(upper)))
 
     found: list[backups.Backup] = []
     result: dict = {}
@@ -240,6 +240,21 @@ def _point_in_time_source(request: Request, params: dict) -> tuple[Address, str 
 
 # The times ISO 8601 can write (years 1 to 9999): a RestoreDateTime beyond them is quoted at the limit.
 _FIRST_SECOND, _LAST_SECOND = -62_135_596_800, 253_402_300_799
+
+
+def _millis(seconds: float) -> int:
+    """A request's timestamp in milliseconds, as Coral reads it into a java.util.Date: Java's cast of
+    the double to a long saturates at the long's bounds (1e308 seconds is the end of time, not an
+    error), where Python's round() of the overflowing product would raise."""
+    millis = seconds * 1000
+    if millis >= _LONG_MAX:
+        return _LONG_MAX
+    if millis <= -_LONG_MAX - 1:
+        return -_LONG_MAX - 1
+    return round(millis)
+
+
+_LONG_MAX = 2**63 - 1
 
 
 def _iso(at: float) -> str:

@@ -22,7 +22,8 @@ PAGE_BYTES = 1024 * 1024
 
 def query(request: Request) -> dict | bytes:
     params = request.params
-    if params.get("KeyConditionExpression") is None and "KeyConditions" not in params:
+    # A null member is an absent one, to Coral as to this check.
+    if params.get("KeyConditionExpression") is None and params.get("KeyConditions") is None:
         raise ValidationException("Either the KeyConditions or KeyConditionExpression parameter must be specified"
                                   " in the request.")
     expressions = Expressions(params, ("KeyConditionExpression", "FilterExpression", "ProjectionExpression"))

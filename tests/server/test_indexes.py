@@ -294,6 +294,20 @@ def test_a_write_whose_index_key_has_the_wrong_type_is_refused(ddb, people, writ
     assert "Item" not in ddb.get_item(TableName=people, Key=key)
 
 
+def test_an_index_key_value_over_dynamodbs_key_size_limits_is_refused(ddb, make):
+    # AWS's answer as quoted in wellcomecollection/platform#2285 (a GSI partition key of 2175 bytes) and
+    # dynalite#35; the limits are the Developer Guide's ("Quotas": 2048 bytes partition, 1024 sort).
+    table = make({"pk": "S", "sk": "S", "g": "S", "r": "B"}, GlobalSecondaryIndexes=[gsi("byG", "g", "r")])
+    key = {"pk": S("a"), "sk": S("b")}
+
+    assert error(ddb.put_item, TableName=table, Item={**key, "g": S("é" * 1025)}) == invalid(
+        INVALID + "Size limit exceeded for Index Key g Actual Size: 2050 bytes Max Size: 2048 bytes IndexName: byG")
+    assert error(ddb.put_item, TableName=table, Item={**key, "g": S("x"), "r": B(b"\0" * 1025)}) == invalid(
+        INVALID + "Size limit exceeded for Index Key r Actual Size: 1025 bytes Max Size: 1024 bytes IndexName: byG")
+    ddb.put_item(TableName=table, Item={**key, "g": S("x" * 2048), "r": B(b"\0" * 1024)})
+    assert query(ddb, table, "byG", "g = :g", {":g": S("x" * 2048)})[0]["pk"] == S("a")
+
+
 def test_a_put_whose_index_key_is_wrong_is_refused_before_its_condition_is_evaluated(ddb, people):
     # The index key is part of the item's validation: a condition that would fail does not turn the
     # ValidationException into a ConditionalCheckFailedException (wording as above).

@@ -26,7 +26,7 @@ import orjson
 
 from moatdb.errors import ValidationException
 from moatdb.services.dynamodb import keys
-from moatdb.services.dynamodb.catalog import Table
+from moatdb.services.dynamodb.catalog import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES, Table
 from moatdb.services.dynamodb.index_schema import SecondaryIndex
 from moatdb.storage.base import ReadTransaction, WriteTransaction
 
@@ -59,7 +59,7 @@ def check(table: Table, item: dict | None) -> None:
     if item is None:
         return
     for index in table.indexes:
-        for name, declared in _index_keys(index):
+        for (name, declared), limit in zip(_index_keys(index), _KEY_LIMITS, strict=False):
             value = item.get(name)
             if value is None:
                 continue
@@ -75,6 +75,12 @@ def check(table: Table, item: dict | None) -> None:
                     " not supported. The AttributeValue for a key attribute cannot contain an empty"
                     f" {'string' if declared == 'S' else 'binary'} value. IndexName: {index.name},"
                     f" IndexKey: {name}")
+            size = _size(value, declared)
+            if size > limit:
+                # Wording: AWS's answer as quoted in wellcomecollection/platform#2285 and dynalite#35
+                # ("Max Size: 2048 bytes" for a partition key; the sort key's 1024 is the Quotas page's).
+                raise ValidationException(INVALID + f"Size limit exceeded for Index Key {name} Actual Size:"
+                                          f" {size} bytes Max Size: {limit} bytes IndexName: {index.name}")
 
 
 def follow(txn: WriteTransaction, table: Table, partition: bytes, sort: bytes, old: dict | None,
@@ -141,21 +147,35 @@ def _entry_key_of(index: SecondaryIndex, item: dict | None, partition: bytes,
     an index key attribute, or (an item written before the index existed) has one that does not fit."""
     if item is None:
         return None
-    partition_value = _fitting(item.get(index.partition_key), index.partition_type)
+    partition_value = _fitting(item.get(index.partition_key), index.partition_type, MAX_PARTITION_KEY_BYTES)
     if partition_value is None:
         return None
     sort_value = None
     if index.sort_key is not None:
-        sort_value = _fitting(item.get(index.sort_key), index.sort_type)  # type: ignore[arg-type]
+        sort_value = _fitting(item.get(index.sort_key), index.sort_type, MAX_SORT_KEY_BYTES)  # type: ignore[arg-type]
         if sort_value is None:
             return None
     return entry_key(index, partition_value, sort_value, partition, sort)
 
 
-def _fitting(value: dict | None, declared: str) -> dict | None:
+def _fitting(value: dict | None, declared: str, limit: int) -> dict | None:
     if value is None or declared not in value or (declared != "N" and value[declared] == ""):
         return None
-    return value
+    return value if _size(value, declared) <= limit else None
+
+
+# An index key value's limits, partition then sort (Developer Guide, "Quotas": 2048 and 1024 bytes).
+_KEY_LIMITS = (MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES)
+
+
+def _size(value: dict, declared: str) -> int:
+    """The bytes of a key value of its declared type (a number is bounded by its 38 digits)."""
+    if declared == "S":
+        return len(value["S"].encode())
+    if declared == "B":
+        raw = value["B"]
+        return len(raw) * 3 // 4 - raw.count("=", -2)
+    return 0
 
 
 def _entry_value(index: SecondaryIndex, item: dict, encoded: bytes | None) -> bytes:

@@ -668,6 +668,39 @@ def _plain_number(text: str) -> str:
     return format(number, "f")
 
 
+def send_fuzzed(rng: random.Random, bases: list[dict], operation: str, count: int, wire: Wire, failures: list[str],
+                statuses: dict[int, int], on_success) -> None:
+    """Send ``count`` fuzzed variants of ``bases``: a bad reply goes into ``failures`` (a hang or a lost
+    connection ends the run), every status is counted, every 200's reply is given to ``on_success``."""
+    for _ in range(count):
+        request, body = _fuzzed(rng, bases, operation)
+        try:
+            status, payload = wire.post(operation, body)
+        except TimeoutError:
+            failures.append(f"no reply within {TIMEOUT} s: {_describe(request)}")
+            return
+        except OSError as error:
+            failures.append(f"connection lost ({error}): {_describe(request)}")
+            return
+        statuses[status] = statuses.get(status, 0) + 1
+        problem = problem_with(status, payload)
+        if problem is not None:
+            failures.append(f"{problem}: {payload[:200]!r} for {_describe(request)}")
+            if len(failures) >= 20:
+                return
+        elif status == 200:
+            on_success(json.loads(payload))
+
+
+def still_right(server, wire: Wire, t: Tables) -> None:
+    """Still up, still right: a valid request works, and the sentinels are as written."""
+    assert getattr(server, "process", None) is None or server.process.poll() is None
+    assert wire.call("ListTables", {"Limit": 1})[0] == 200
+    expected = sorted(_sentinels(), key=lambda item: float(item["sk"]["N"]))
+    stored = sorted(t.sentinel_items(), key=lambda item: float(item["sk"]["N"]))
+    assert [canonical(item) for item in stored] == [canonical(item) for item in expected]
+
+
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_fuzzed_requests_are_answered_with_aws_errors_never_a_500(server, ddb, operation):
     rng = random.Random(f"{SEED}-{operation}")
@@ -681,30 +714,9 @@ def test_fuzzed_requests_are_answered_with_aws_errors_never_a_500(server, ddb, o
                 status, reply = wire.call(operation, base)
                 assert status == 200, (base, reply)
                 _after_success(operation, reply, t, ddb)
-            for _ in range(COUNTS[operation]):
-                request, body = _fuzzed(rng, bases, operation)
-                try:
-                    status, payload = wire.post(operation, body)
-                except TimeoutError:
-                    failures.append(f"no reply within {TIMEOUT} s: {_describe(request)}")
-                    break
-                except OSError as error:
-                    failures.append(f"connection lost ({error}): {_describe(request)}")
-                    break
-                statuses[status] = statuses.get(status, 0) + 1
-                problem = problem_with(status, payload)
-                if problem is not None:
-                    failures.append(f"{problem}: {payload[:200]!r} for {_describe(request)}")
-                    if len(failures) >= 20:
-                        break
-                elif status == 200:
-                    _after_success(operation, json.loads(payload), t, ddb)
-            # Still up, still right: a valid request works, and the sentinels are as written.
-            assert getattr(server, "process", None) is None or server.process.poll() is None
-            assert wire.call("ListTables", {"Limit": 1})[0] == 200
-            expected = sorted(_sentinels(), key=lambda item: float(item["sk"]["N"]))
-            stored = sorted(t.sentinel_items(), key=lambda item: float(item["sk"]["N"]))
-            assert [canonical(item) for item in stored] == [canonical(item) for item in expected]
+            send_fuzzed(rng, bases, operation, COUNTS[operation], wire, failures, statuses,
+                        lambda reply: _after_success(operation, reply, t, ddb))
+            still_right(server, wire, t)
     finally:
         wire.close()
     assert not failures, f"{len(failures)} bad replies ({statuses}):\n" + "\n".join(failures)

@@ -25,19 +25,17 @@ import pytest
 from tests.conftest import REGION
 from tests.helpers import ACCOUNT, TESTER_ARN
 from tests.server.test_fuzz import (
-    TIMEOUT,
     Raw,
     Tables,
     Wire,
     _describe,
-    _fuzzed,
     _key,
     _main_item,
-    _sentinels,
-    canonical,
     drop_table,
     encode,
     problem_with,
+    send_fuzzed,
+    still_right,
 )
 
 STREAMS_TARGET = "DynamoDBStreams_20120810."
@@ -378,29 +376,9 @@ def test_fuzzed_requests_to_newer_operations_are_answered_with_aws_errors_never_
                 status, reply = target.call(operation, base)
                 assert status == 200, (base, reply)
                 _after_success(operation, reply, t, ddb)  # type: ignore[arg-type]
-            for _ in range(COUNTS[operation]):
-                request, body = _fuzzed(rng, bases, operation)
-                try:
-                    status, payload = target.post(operation, body)
-                except TimeoutError:
-                    failures.append(f"no reply within {TIMEOUT} s: {_describe(request)}")
-                    break
-                except OSError as error:
-                    failures.append(f"connection lost ({error}): {_describe(request)}")
-                    break
-                statuses[status] = statuses.get(status, 0) + 1
-                problem = problem_with(status, payload)
-                if problem is not None:
-                    failures.append(f"{problem}: {payload[:200]!r} for {_describe(request)}")
-                    if len(failures) >= 20:
-                        break
-                elif status == 200:
-                    _after_success(operation, json.loads(payload), t, ddb)
-            assert getattr(server, "process", None) is None or server.process.poll() is None
-            assert wire.call("ListTables", {"Limit": 1})[0] == 200
-            expected = sorted(_sentinels(), key=lambda item: float(item["sk"]["N"]))
-            stored = sorted(t.sentinel_items(), key=lambda item: float(item["sk"]["N"]))
-            assert [canonical(item) for item in stored] == [canonical(item) for item in expected]
+            send_fuzzed(rng, bases, operation, COUNTS[operation], target, failures, statuses,
+                        lambda reply: _after_success(operation, reply, t, ddb))
+            still_right(server, wire, t)
     finally:
         wire.close()
         target.close()

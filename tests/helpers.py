@@ -7,6 +7,8 @@ from __future__ import annotations
 import configparser
 import http.client
 import json
+import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -288,3 +290,44 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+# --- Terraform against moatdb, with the AWS provider from a local mirror -----------------------------
+
+TF_PLUGINS = Path(os.environ.get("MOATDB_TF_PLUGINS", "/opt/tf-plugins"))
+needs_terraform = pytest.mark.skipif(
+    shutil.which("terraform") is None or not (TF_PLUGINS / "registry.terraform.io/hashicorp/aws").is_dir(),
+    reason="needs terraform and the hashicorp/aws provider in a local mirror")
+
+
+def terraform_env(folder: Path) -> dict[str, str]:
+    """The environment Terraform runs in: the provider from the mirror (a CLI config written into
+    ``folder``), no prompts, no update check, no debug log."""
+    (folder / "cli.tfrc").write_text(
+        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{TF_PLUGINS}"\n  }}\n}}\n')
+    env = {name: value for name, value in os.environ.items() if name != "TF_LOG"}
+    env.update(TF_CLI_CONFIG_FILE=str(folder / "cli.tfrc"), TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
+    return env
+
+
+def terraform_provider(service: str, endpoint: str) -> str:
+    """The AWS provider pointed at moatdb for ``service``, signing as the test user."""
+    return f"""
+terraform {{
+  required_providers {{
+    aws = {{ source = "hashicorp/aws" }}
+  }}
+}}
+provider "aws" {{
+  region                      = "us-east-1"
+  access_key                  = "{ACCESS_KEY}"
+  secret_key                  = "{SECRET_KEY}"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  endpoints {{
+    {service} = "{endpoint}"
+  }}
+}}
+"""
+

@@ -60,8 +60,10 @@ def worker_cpu_ticks(server: Server) -> dict[int, int]:
     return ticks
 
 
-def race(endpoint: str, work: Callable, threads: int = THREADS) -> list:
-    """Run ``work(client, index, barrier)`` in parallel threads, each with its own client; their results."""
+def race(endpoint: str, work: Callable, threads: int = THREADS, *, timeout: float = 60) -> list:
+    """Run ``work(client, index, barrier)`` in parallel threads, each with its own client (its own
+    connections, spread over the server's workers); their results. A thread still running after
+    ``timeout`` seconds is a hang."""
     barrier = threading.Barrier(threads)
     results: list = [None] * threads
     errors: list[BaseException] = []
@@ -79,7 +81,7 @@ def race(endpoint: str, work: Callable, threads: int = THREADS) -> list:
     for thread in pool:
         thread.start()
     for thread in pool:
-        thread.join(60)
+        thread.join(timeout)
         assert not thread.is_alive(), "a racing client hung"
     if errors:
         raise errors[0]

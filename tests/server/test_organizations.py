@@ -19,9 +19,7 @@ awslabs/aws-innovation-sandbox#6), as is its answer to an account outside any or
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -34,7 +32,20 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from tests.conftest import Server, aws_cli_env, client_for, free_port, seed_test_credentials
-from tests.helpers import ACCESS_KEY, SECRET_KEY, allow, deny, error, failure, new_user, policy, send
+from tests.helpers import (
+    ACCESS_KEY,
+    SECRET_KEY,
+    allow,
+    deny,
+    error,
+    failure,
+    needs_terraform,
+    new_user,
+    policy,
+    send,
+    terraform_env,
+    terraform_provider,
+)
 
 AWS = str(Path(sys.executable).parent / "aws")
 MANAGEMENT, PROD, DEV, OUTSIDER = "000000000000", "444444444444", "555555555555", "999999999999"
@@ -46,24 +57,7 @@ TARGET = "AWSOrganizationsV20161128."
 JSON_11 = "application/x-amz-json-1.1"
 NOT_MANAGEMENT = "You don't have permissions to access this resource."
 DENY_LIST_TABLES = policy(deny("dynamodb:ListTables"))
-TF_PLUGINS = Path(os.environ.get("MOATDB_TF_PLUGINS", "/opt/tf-plugins"))
 TERRAFORM = """
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws" }
-  }
-}
-provider "aws" {
-  region                      = "us-east-1"
-  access_key                  = "AKIAIOSFODNN7EXAMPLE"
-  secret_key                  = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  endpoints {
-    organizations = "ENDPOINT"
-  }
-}
 resource "aws_organizations_policy" "scp" {
   name        = "tf-scp"
   description = "Made by Terraform"
@@ -663,14 +657,11 @@ def test_the_aws_cli_lists_the_roots(world):
     assert json.loads(listed.stdout)["Roots"][0]["Id"] == world.root
 
 
-@pytest.mark.skipif(shutil.which("terraform") is None or not (TF_PLUGINS / "registry.terraform.io/hashicorp/aws").is_dir(),
-                    reason="needs terraform and the hashicorp/aws provider in a local mirror")
+@needs_terraform
 def test_terraform_creates_attaches_reads_and_destroys_an_scp(world, org, tmp_path):
-    (tmp_path / "cli.tfrc").write_text(
-        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{TF_PLUGINS}"\n  }}\n}}\n')
-    (tmp_path / "main.tf").write_text(TERRAFORM.replace("ENDPOINT", world.server.endpoint).replace("TARGET", DEV))
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(tmp_path / "cli.tfrc"), "TF_IN_AUTOMATION": "1",
-           "CHECKPOINT_DISABLE": "1"}
+    (tmp_path / "main.tf").write_text(terraform_provider("organizations", world.server.endpoint)
+                                      + TERRAFORM.replace("TARGET", DEV))
+    env = terraform_env(tmp_path)
 
     def terraform(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(["terraform", *args, "-input=false", "-no-color"], cwd=tmp_path, env=env,

@@ -5,16 +5,10 @@ the hashicorp/aws provider makes on the way must be answered as DynamoDB answers
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-from pathlib import Path
 
-import pytest
+from tests.helpers import error, needs_terraform, terraform_env, terraform_provider
 
-from tests.helpers import error
-
-TF_PLUGINS = Path(os.environ.get("MOATDB_TF_PLUGINS", "/opt/tf-plugins"))
 NAME = "tf-orders"
 FIRST_TAGS = '{ env = "prod", team = "data" }'
 # The second apply changes the tags (UntagResource, TagResource), adds an index and moves the table to a
@@ -29,22 +23,6 @@ SECOND_INDEX = """
   }
 """
 TERRAFORM = """
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws" }
-  }
-}
-provider "aws" {
-  region                      = "us-east-1"
-  access_key                  = "AKIAIOSFODNN7EXAMPLE"
-  secret_key                  = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  endpoints {
-    dynamodb = "ENDPOINT"
-  }
-}
 resource "aws_dynamodb_table" "orders" {
   name                        = "NAME"
   billing_mode                = "PAY_PER_REQUEST"
@@ -88,18 +66,14 @@ output "kms" { value = aws_dynamodb_table.orders.server_side_encryption[0].kms_k
 """
 
 
-@pytest.mark.skipif(shutil.which("terraform") is None or not (TF_PLUGINS / "registry.terraform.io/hashicorp/aws").is_dir(),
-                    reason="needs terraform and the hashicorp/aws provider in a local mirror")
+@needs_terraform
 def test_terraform_creates_changes_reads_back_and_destroys_a_table(server, ddb, tmp_path):
-    (tmp_path / "cli.tfrc").write_text(
-        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{TF_PLUGINS}"\n  }}\n}}\n')
-    env = {name: value for name, value in os.environ.items() if name != "TF_LOG"}
-    env.update(TF_CLI_CONFIG_FILE=str(tmp_path / "cli.tfrc"), TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
+    env = terraform_env(tmp_path)
 
     def configure(tags: str, extra_index: str, kms_key: str) -> None:
-        (tmp_path / "main.tf").write_text(TERRAFORM.replace("ENDPOINT", server.endpoint).replace("NAME", NAME)
-                                          .replace("TAGS", tags).replace("EXTRA_INDEX", extra_index)
-                                          .replace("KMS_KEY", f'    kms_key_arn = "{kms_key}"' if kms_key else ""))
+        table = (TERRAFORM.replace("NAME", NAME).replace("TAGS", tags).replace("EXTRA_INDEX", extra_index)
+                 .replace("KMS_KEY", f'    kms_key_arn = "{kms_key}"' if kms_key else ""))
+        (tmp_path / "main.tf").write_text(terraform_provider("dynamodb", server.endpoint) + table)
 
     def terraform(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(["terraform", *args, "-input=false", "-no-color"], cwd=tmp_path, env=env,

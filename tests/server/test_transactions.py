@@ -40,6 +40,7 @@ from tests.helpers import (
     put_items,
     stored,
 )
+from tests.server.test_concurrency import race
 
 CONDITION_FAILED = "The conditional request failed"
 CANCELLED = "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]"
@@ -649,45 +650,18 @@ def two_workers(tmp_path_factory) -> Iterator[Server]:
     srv.stop()
 
 
-def race(endpoint: str, work, threads: int) -> list:
-    """``work(client, index)`` in parallel threads, each with its own client (its own connections, spread
-    over both workers); their results."""
-    barrier = threading.Barrier(threads)
-    results: list = [None] * threads
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        client = client_for(endpoint)
-        client.list_tables()
-        try:
-            barrier.wait(10)
-            results[index] = work(client, index)
-        except BaseException as e:  # noqa: BLE001 - reported by the main thread
-            errors.append(e)
-
-    pool = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join(120)
-        assert not thread.is_alive(), "a racing client hung"
-    if errors:
-        raise errors[0]
-    return results
-
-
 def test_concurrent_transactional_increments_lose_no_update(two_workers):
     ddb = client_for(two_workers.endpoint)
     table = create_table(ddb, None)
     items = [{"pk": S("left")}, {"pk": S("right")}]
 
-    def add(client, _index):
+    def add(client, _index, _barrier):
         for _ in range(PER_THREAD):
             client.transact_write_items(TransactItems=[
                 {"Update": {"TableName": table, "Key": item, "UpdateExpression": "ADD n :one",
                             "ExpressionAttributeValues": {":one": N("1")}}} for item in items])
 
-    race(two_workers.endpoint, add, THREADS)
+    race(two_workers.endpoint, add, THREADS, timeout=120)
 
     for item in items:
         assert stored(ddb, table, item)["n"] == N(str(THREADS * PER_THREAD))
@@ -742,7 +716,7 @@ def test_transfers_keep_their_invariant_in_every_snapshot_a_reader_sees(two_work
         # Several connections per thread, so that readers and writers are spread over both workers.
         return [client, *(client_for(two_workers.endpoint) for _ in range(3))]
 
-    def work(client, index):
+    def work(client, index, _barrier):
         if index < 2:
             return audit(client, index)
         try:
@@ -753,7 +727,7 @@ def test_transfers_keep_their_invariant_in_every_snapshot_a_reader_sees(two_work
                 if not writing[0]:
                     writers_done.set()
 
-    results = race(two_workers.endpoint, work, THREADS)
+    results = race(two_workers.endpoint, work, THREADS, timeout=120)
 
     snapshots = [value for sums in results[:2] for value in sums]
     assert len(snapshots) >= AUDITS

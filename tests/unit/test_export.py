@@ -5,7 +5,6 @@ document one moatdb's policy engine accepts for its kind (docs/export-deploy-imp
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from moatdb.deployment import export
 from moatdb.deployment.hcl import string
 from moatdb.policy.document import parse_policy
 from moatdb.world import WorldError, default_path, load
+from tests.helpers import needs_terraform, terraform_env
 
 BIN = Path(sys.executable).parent
 MOATDB = str(BIN / "moatdb")
@@ -323,18 +323,12 @@ def test_terraform_fmt_finds_nothing_to_change(exported, tmp_path):
         assert done.returncode == 0, done.stdout + done.stderr
 
 
-TF_PLUGINS = Path(os.environ.get("MOATDB_TF_PLUGINS", "/opt/tf-plugins"))
-
-
-@pytest.mark.skipif(shutil.which("terraform") is None or not (TF_PLUGINS / "registry.terraform.io/hashicorp/aws").is_dir(),
-                    reason="needs terraform and the hashicorp/aws provider in a local mirror")
+@needs_terraform
 def test_terraform_validate_accepts_every_configuration_with_the_real_aws_provider(exported, tmp_path):
     # The HCL is checked by the AWS provider's own schema (`terraform validate`), not only formatted:
     # the rich world's tables, indexes, endpoints and policies, and the default world.
     export.write(load(default_path()), tmp_path / "default")
-    (tmp_path / "cli.tfrc").write_text(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{TF_PLUGINS}"\n'
-                                       "  }\n}\n")
-    env = dict(os.environ, TF_CLI_CONFIG_FILE=str(tmp_path / "cli.tfrc"), TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
+    env = terraform_env(tmp_path)
     for directory in [*exported.glob("terraform/*"), *(tmp_path / "default").glob("terraform/*")]:
         for command in (["init", "-backend=false", "-input=false"], ["validate"]):
             done = subprocess.run(["terraform", *command, "-no-color"], cwd=directory, env=env,
